@@ -1,0 +1,39 @@
+# dealledger: `make demo` runs the pipeline on demo data, `make test` runs the tests.
+# Both set up everything they need first (virtual environment, packages, dbt manifest).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DBT_DIR := dbt_project
+INSTALLED := $(VENV)/.installed-stamp
+MANIFEST := $(DBT_DIR)/target/manifest.json
+
+.PHONY: install manifest demo test lint dagster clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --editable ".[dev]"
+	touch $@
+
+# dagster-dbt reads the manifest when the code location loads; it is built here, never at import.
+manifest: $(INSTALLED)
+	$(BIN)/dbt parse --quiet --project-dir $(DBT_DIR) --profiles-dir $(DBT_DIR)
+
+demo: manifest
+	$(BIN)/dealledger demo
+
+test: manifest
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff format --check orchestration tests
+
+dagster: manifest
+	DEALLEDGER_HOME=$${DEALLEDGER_HOME:-$(CURDIR)/.dealledger} $(BIN)/dagster dev -m dealledger.definitions
+
+clean:
+	rm -rf $(VENV) $(DBT_DIR)/target $(DBT_DIR)/logs .dealledger

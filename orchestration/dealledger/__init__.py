@@ -1,0 +1,1 @@
+"""dealledger: a sales-pipeline analytics warehouse on DuckDB, dbt and Dagster."""

@@ -1,0 +1,64 @@
+"""The dbt project as Dagster assets: models and seeds as assets, dbt tests as asset checks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetsDefinition
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from dealledger.assets.ingest import DUCKDB_WRITER_POOL
+from dealledger.serving.publish import MartTable
+
+MARTS_FOLDER = "marts"
+
+
+class LayerTranslator(DagsterDbtTranslator):
+    """Asset groups follow the dbt folders: staging, intermediate, marts (and seeds)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else None
+
+
+def dbt_project(project_dir: Path) -> DbtProject:
+    return DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+
+
+def mart_tables(manifest_path: Path) -> list[MartTable]:
+    """The models under `marts/`: what BI reads and publish copies."""
+    manifest = json.loads(manifest_path.read_text())
+    return sorted(
+        (
+            MartTable(name=node["alias"] or node["name"], schema=node["schema"])
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["fqn"][1:2] == [MARTS_FOLDER]
+        ),
+        key=lambda mart: mart.name,
+    )
+
+
+def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=LayerTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+        ),
+        pool=DUCKDB_WRITER_POOL,
+    )
+    def dealledger_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return dealledger_dbt_models

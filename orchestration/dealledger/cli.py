@@ -1,0 +1,129 @@
+"""The `dealledger` command: generate demo exports, run the pipeline, print what it produced."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+from dealledger.settings import Settings, load_settings
+
+
+def _prepare_environment(settings: Settings) -> None:
+    """dbt runs as a subprocess and finds the build database through DEALLEDGER_HOME."""
+    os.environ["DEALLEDGER_HOME"] = str(settings.home)
+    settings.home.mkdir(parents=True, exist_ok=True)
+
+
+def ensure_dbt_manifest(settings: Settings) -> None:
+    """dagster-dbt needs target/manifest.json before the definitions load; `dbt parse` writes it."""
+    if (settings.dbt_project_dir / "target" / "manifest.json").exists():
+        return
+    from dbt.cli.main import dbtRunner
+
+    project = str(settings.dbt_project_dir)
+    result = dbtRunner().invoke(["parse", "--quiet", "--project-dir", project, "--profiles-dir", project])
+    if not result.success:
+        raise SystemExit(f"dbt parse failed for {project}: {result.exception}")
+
+
+def run_pipeline(settings: Settings) -> int:
+    """Run the whole job in this process; 0 only when every step and every blocking check passed."""
+    from dagster import AssetCheckSeverity, DagsterInstance
+
+    from dealledger.definitions import PIPELINE_JOB, build_definitions
+    from dealledger.resources import Warehouse
+
+    _prepare_environment(settings)
+    ensure_dbt_manifest(settings)
+    job = build_definitions(settings).resolve_job_def(PIPELINE_JOB)
+    print(f"dealledger: running {PIPELINE_JOB} on {settings.inbox_dir}", file=sys.stderr)
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}}
+        )
+    failed_checks = [
+        evaluation
+        for evaluation in result.get_asset_check_evaluations()
+        if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR
+    ]
+    if not result.success or failed_checks:
+        print("\ndealledger: the run did NOT publish. What failed:", file=sys.stderr)
+        for step_event in result.get_step_failure_events():
+            error = step_event.step_failure_data.error
+            print(
+                f"  - step {step_event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr
+            )
+        for evaluation in failed_checks:
+            print(
+                f"  - check {evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
+                + (f": {evaluation.description}" if evaluation.description else ""),
+                file=sys.stderr,
+            )
+        return 1
+    warehouse = Warehouse.from_settings(settings)
+    print_headline(warehouse.serving_db)
+    return 0
+
+
+def print_headline(serving_db: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        deals, won, won_eur, open_deals, announcements = con.execute(
+            """
+            select
+                count(*),
+                count(*) filter (where status = 'won'),
+                coalesce(sum(amount_eur) filter (where status = 'won'), 0),
+                count(*) filter (where status = 'open'),
+                coalesce(sum(announcement_count), 0)
+            from fct_deals
+            """
+        ).fetchone()
+        invoices, matched = con.execute("select count(*), count(deal_id) from fct_invoices").fetchone()
+    print(
+        f"\nDeals: {deals} real deals ({won} won, {open_deals} open), won amount EUR {won_eur:,.2f}\n"
+        f"Announcements seen: {announcements} (verbal orders, signatures, first invoices), "
+        f"merged into those {deals} deals\n"
+        f"Invoices: {invoices}, of which {matched} matched to a deal\n"
+        f"Serving database (open read-only in your BI tool): {serving_db}"
+    )
+
+
+def run_demo(settings: Settings, deals: int, seed: int) -> int:
+    from dealledger.demo.generator import generate_demo
+
+    summary = generate_demo(settings.inbox_dir, settings.home / "demo_truth", deals=deals, seed=seed)
+    print(
+        f"dealledger: demo exports for {summary['deal_count']} deals written to {settings.inbox_dir}",
+        file=sys.stderr,
+    )
+    return run_pipeline(settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dealledger", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="generate demo exports into the inbox, then run the pipeline")
+    demo.add_argument("--scale", type=int, default=2000, help="number of deals (default 2000)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    run = commands.add_parser("run", help="ingest every export in the inbox, build, check, publish")
+    run.add_argument("--inbox", type=Path, help="inbox folder (default $DEALLEDGER_HOME/inbox)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    if args.command == "demo":
+        return run_demo(settings, args.scale, args.seed)
+    if args.inbox is not None:
+        settings = dataclasses.replace(settings, inbox_dir=args.inbox.resolve())
+    return run_pipeline(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The one Dagster `Definitions` of dealledger (`dagster dev -m dealledger.definitions`).
+
+Built lazily by `@definitions`: importing this module opens no database and runs no dbt. The dbt
+manifest must exist (`dbt parse`, done by `make` and the test fixtures).
+"""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetSelection,
+    Definitions,
+    define_asset_job,
+    definitions,
+    in_process_executor,
+)
+from dagster_dbt import DbtCliResource
+
+from dealledger.assets.automation import build_daily_schedule, build_inbox_sensor
+from dealledger.assets.ingest import INGEST_ASSETS
+from dealledger.assets.publish import build_publish_asset
+from dealledger.assets.quality import build_suite_checks
+from dealledger.assets.transform import build_dbt_assets, dbt_project, mart_tables
+from dealledger.progress import progress_logger
+from dealledger.resources import Warehouse
+from dealledger.settings import Settings, load_settings
+
+PIPELINE_JOB = "dealledger_pipeline"
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    project = dbt_project(settings.dbt_project_dir)
+    marts = mart_tables(project.manifest_path)
+    # One process, one step at a time: every step writes or reads the same DuckDB file.
+    pipeline = define_asset_job(
+        PIPELINE_JOB,
+        selection=AssetSelection.all(),
+        executor_def=in_process_executor,
+        description="Ingest the inbox, build the dbt project, run every check, publish the serving file.",
+    )
+    return Definitions(
+        assets=[*INGEST_ASSETS, build_dbt_assets(project), build_publish_asset(marts)],
+        asset_checks=build_suite_checks(marts, settings.expectations_dir),
+        jobs=[pipeline],
+        sensors=[build_inbox_sensor(pipeline)],
+        schedules=[build_daily_schedule(pipeline)],
+        resources={
+            "warehouse": Warehouse.from_settings(settings),
+            "dbt": DbtCliResource(project_dir=project),
+        },
+        loggers={"progress": progress_logger},
+    )
+
+
+@definitions
+def defs() -> Definitions:
+    return build_definitions(load_settings())
