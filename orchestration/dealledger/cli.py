@@ -53,9 +53,7 @@ def run_pipeline(settings: Settings) -> int:
         print("\ndealledger: the run did NOT publish. What failed:", file=sys.stderr)
         for step_event in result.get_step_failure_events():
             error = step_event.step_failure_data.error
-            print(
-                f"  - step {step_event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr
-            )
+            print(f"  - step {step_event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr)
         for evaluation in failed_checks:
             print(
                 f"  - check {evaluation.check_name} on {evaluation.asset_key.to_user_string()}"

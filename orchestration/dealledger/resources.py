@@ -18,9 +18,7 @@ class Warehouse(ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Warehouse:
-        return cls(
-            home=str(settings.home), inbox=str(settings.inbox_dir), max_reject_rate=settings.max_reject_rate
-        )
+        return cls(home=str(settings.home), inbox=str(settings.inbox_dir), max_reject_rate=settings.max_reject_rate)
 
     @property
     def home_dir(self) -> Path:

@@ -29,12 +29,8 @@ def load_settings() -> Settings:
     return Settings(
         home=home,
         inbox_dir=Path(os.environ.get("DEALLEDGER_INBOX", home / "inbox")).resolve(),
-        dbt_project_dir=Path(
-            os.environ.get("DEALLEDGER_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project")
-        ).resolve(),
-        expectations_dir=Path(
-            os.environ.get("DEALLEDGER_EXPECTATIONS_DIR", REPO_ROOT / "expectations")
-        ).resolve(),
+        dbt_project_dir=Path(os.environ.get("DEALLEDGER_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project")).resolve(),
+        expectations_dir=Path(os.environ.get("DEALLEDGER_EXPECTATIONS_DIR", REPO_ROOT / "expectations")).resolve(),
         seeds_dir=REPO_ROOT / "seeds",
         max_reject_rate=float(os.environ.get("DEALLEDGER_MAX_REJECT_RATE", "0.01")),
     )

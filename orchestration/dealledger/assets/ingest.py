@@ -101,9 +101,7 @@ def _reject_rate_check(
                     """,
                     [result.content_hash, FIRST_BAD_LINES_SHOWN],
                 ).fetchall()
-                lines = "; ".join(
-                    f"line {line} ({column or 'row'}): {reason}" for line, column, reason in first_bad
-                )
+                lines = "; ".join(f"line {line} ({column or 'row'}): {reason}" for line, column, reason in first_bad)
                 descriptions.append(
                     f"{result.source_file}: {result.rows_rejected} of {result.rows_read} rows rejected. "
                     f"First bad lines: {lines}"
@@ -163,9 +161,7 @@ def build_ingest_asset(layout: ExportLayout) -> AssetsDefinition:
             for path, file_layout, export_date in inbox_files(warehouse.inbox_dir):
                 if file_layout != layout:
                     continue
-                result = load_export_file(
-                    con, path, layout, export_date, context.run_id, warehouse.quarantine_dir
-                )
+                result = load_export_file(con, path, layout, export_date, context.run_id, warehouse.quarantine_dir)
                 context.log.info(
                     f"{result.source_file}: {result.status}, {result.rows_loaded} loaded, "
                     f"{result.rows_rejected} rejected" + (f" ({result.reason})" if result.reason else "")

@@ -53,9 +53,7 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        dagster_dbt_translator=LayerTranslator(
-            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
-        ),
+        dagster_dbt_translator=LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
         pool=DUCKDB_WRITER_POOL,
     )
     def dealledger_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):

@@ -208,9 +208,10 @@ def _load_rows(
         create or replace temp table structural_rejects as
         select
             line,
-            string_agg(distinct coalesce(column_name, ''), ', ') as column_name,
+            string_agg(distinct coalesce(column_name, ''), ', ' order by coalesce(column_name, '')) as column_name,
             any_value(csv_line) as raw_line,
-            string_agg(distinct lower(error_type::varchar) || ': ' || error_message, '; ') as reason
+            string_agg(distinct lower(error_type::varchar) || ': ' || error_message, '; '
+                       order by lower(error_type::varchar) || ': ' || error_message) as reason
         from temp.csv_rejects
         group by line
         """

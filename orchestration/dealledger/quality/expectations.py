@@ -56,9 +56,7 @@ def validate_dataframe(frame: pd.DataFrame, suite_path: Path) -> SuiteResult:
         .add_batch_definition_whole_dataframe("whole_table")
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    suite = gx.ExpectationSuite(
-        name=definition.get("name", suite_path.stem), expectations=definition["expectations"]
-    )
+    suite = gx.ExpectationSuite(name=definition.get("name", suite_path.stem), expectations=definition["expectations"])
     validation = batch.validate(suite)
     failed = [
         FailedExpectation(

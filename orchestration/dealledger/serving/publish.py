@@ -35,8 +35,7 @@ def publish_marts(build_db: Path, serving_db: Path, marts: list[MartTable], run_
             con.execute(f"create table main.{mart.name} as select * from build.{mart.schema}.{mart.name}")
             row_counts[mart.name] = con.execute(f"select count(*) from main.{mart.name}").fetchone()[0]
         con.execute(
-            "create table main.dealledger_publication as "
-            "select ? as run_id, cast(? as timestamp) as published_at",
+            "create table main.dealledger_publication as select ? as run_id, cast(? as timestamp) as published_at",
             [run_id, datetime.now(UTC).replace(tzinfo=None)],
         )
         con.execute("detach build")

@@ -1,0 +1,128 @@
+"""The whole pipeline, for real: demo exports -> ingest -> dbt -> checks -> publish."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import AssetKey, materialize
+
+from conftest import DEMO_DEALS, DEMO_SEED, DemoRun, dbt_parse, settings_for
+from dealledger.cli import main
+from dealledger.definitions import PIPELINE_JOB, build_definitions
+from dealledger.demo.generator import generate_demo
+from dealledger.ingest.layouts import LAYOUTS
+from dealledger.settings import REPO_ROOT
+
+MARTS = ("dim_accounts", "dim_sales_reps", "fct_deal_events", "fct_deals", "fct_invoices")
+
+
+def table_fingerprint(db: Path, tables: tuple[str, ...]) -> dict[str, tuple]:
+    """Row count and an order-independent hash of every row, per table."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {table: con.execute(f"select count(*), sum(hash(t.*)) from {table} as t").fetchone() for table in tables}
+
+
+def test_definitions_load(tmp_path, monkeypatch):
+    defs = build_definitions(settings_for(tmp_path, monkeypatch))
+    job = defs.resolve_job_def(PIPELINE_JOB)
+    asset_keys = {key for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    for layout in LAYOUTS:
+        assert AssetKey([layout.source, layout.table]) in asset_keys
+    for mart in (*MARTS, "serving_database"):
+        assert AssetKey([mart]) in asset_keys
+    check_names = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+    assert {"great_expectations_fct_deals", "great_expectations_fct_invoices", "rows_accounted_for"} <= check_names
+    assert any(name.startswith("unique_fct_deals_deal_id") for name in check_names)
+    assert defs.resolve_sensor_def("inbox_sensor").job_name == job.name
+    assert defs.resolve_schedule_def("daily_pipeline").cron_schedule == "0 6 * * *"
+    # Ingest keys equal dbt source keys: staging models depend on the ingest assets directly.
+    deps = defs.resolve_asset_graph().get(AssetKey(["stg_crm__deals"])).parent_keys
+    assert AssetKey(["crm", "deals"]) in deps
+
+
+def test_demo_run_publishes_the_truth(demo_run: DemoRun):
+    assert demo_run.exit_code == 0
+    with duckdb.connect(str(demo_run.serving_db), read_only=True) as con:
+        deals, won, won_amount = con.execute(
+            "select count(*), count(*) filter (where status = 'won'), "
+            "sum(amount_eur) filter (where status = 'won') from fct_deals"
+        ).fetchone()
+        tables = {row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()}
+    assert deals == demo_run.truth["deal_count"]
+    assert won == demo_run.truth["won_count"]
+    assert Decimal(won_amount) == Decimal(demo_run.truth["won_amount_eur"])
+    # Only marts reach the serving file: no raw tables, no staging models with PII.
+    assert set(MARTS) <= tables
+    assert not any(name.startswith(("stg_", "int_", "raw")) for name in tables)
+
+
+def test_every_row_read_is_loaded_or_rejected(demo_run: DemoRun):
+    with duckdb.connect(str(demo_run.build_db), read_only=True) as con:
+        files = con.execute(
+            "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_rejected) "
+            "from raw_meta.loaded_files where status = 'loaded'"
+        ).fetchone()
+    expected_files = len(list(demo_run.settings.inbox_dir.glob("*.csv")))
+    assert files[0] == expected_files
+    assert files[1] == files[2] + files[3]
+    assert files[3] == 0  # the demo exports are clean
+
+
+def test_running_twice_on_the_same_inbox_changes_nothing(demo_run: DemoRun, monkeypatch):
+    settings_for(demo_run.settings.home, monkeypatch)
+    marts_before = table_fingerprint(demo_run.serving_db, MARTS)
+    with duckdb.connect(str(demo_run.build_db), read_only=True) as con:
+        raw_before = {
+            layout.raw_table: con.execute(f"select count(*) from {layout.raw_table}").fetchone()[0]
+            for layout in LAYOUTS
+        }
+    assert main(["run"]) == 0
+    assert table_fingerprint(demo_run.serving_db, MARTS) == marts_before
+    with duckdb.connect(str(demo_run.build_db), read_only=True) as con:
+        for table, count in raw_before.items():
+            assert con.execute(f"select count(*) from {table}").fetchone()[0] == count
+        skipped_only = con.execute(
+            "select count(*) from raw_meta.loaded_files where load_id = (select max_by(load_id, loaded_at) "
+            "from raw_meta.loaded_files)"
+        ).fetchone()[0]
+    assert skipped_only == 0 or skipped_only == len(list(demo_run.settings.inbox_dir.glob("*.csv")))
+
+
+def test_materialize_all_assets_in_a_temporary_home(tmp_path, monkeypatch):
+    settings = settings_for(tmp_path, monkeypatch)
+    truth = generate_demo(settings.inbox_dir, tmp_path / "demo_truth", deals=150, seed=3)
+    defs = build_definitions(settings)
+    result = materialize([*defs.assets, *defs.asset_checks], resources=defs.resources)
+    assert result.success
+    assert all(evaluation.passed for evaluation in result.get_asset_check_evaluations())
+    with duckdb.connect(str(settings.home / "serving.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from fct_deals").fetchone()[0] == truth["deal_count"]
+
+
+def test_a_broken_mart_fails_its_expectations_and_blocks_publishing(tmp_path, monkeypatch, capsys):
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    # Point the seeds at the real folder from the copied location.
+    project_yml = project / "dbt_project.yml"
+    project_yml.write_text(project_yml.read_text().replace("../seeds", str(REPO_ROOT / "seeds")))
+    fct_deals = next(project.rglob("fct_deals.sql"))
+    # Break the mart the way a bad join would: amounts turn negative. Only the GE suite guards that.
+    fct_deals.write_text(f"select * replace (-amount_eur as amount_eur) from (\n{fct_deals.read_text()}\n)")
+    dbt_parse(project)
+    settings = settings_for(tmp_path / "home", monkeypatch, DEALLEDGER_DBT_PROJECT_DIR=str(project))
+    generate_demo(settings.inbox_dir, settings.home / "demo_truth", deals=DEMO_DEALS, seed=DEMO_SEED)
+
+    assert main(["run"]) == 1
+    assert not (settings.home / "serving.duckdb").exists()
+    err = capsys.readouterr().err
+    assert "great_expectations_fct_deals" in err
+    assert "amount_eur" in err
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.kind)
+def test_demo_writes_every_export_kind(demo_run: DemoRun, layout):
+    assert list(demo_run.settings.inbox_dir.glob(f"{layout.kind}_*.csv"))
