@@ -102,6 +102,38 @@ def run_demo(settings: Settings, deals: int, seed: int) -> int:
     return run_pipeline(settings)
 
 
+def run_rollback(settings: Settings) -> int:
+    from dealledger.serving.publish import rollback
+
+    serving_db = settings.home / "serving.duckdb"
+    try:
+        restored = rollback(serving_db)
+    except FileNotFoundError as error:
+        print(f"dealledger: {error}", file=sys.stderr)
+        return 1
+    print(f"dealledger: {serving_db} restored from {restored.name}", file=sys.stderr)
+    return 0
+
+
+def run_sql(settings: Settings, query: str | None) -> int:
+    """Analysts' way in: the serving file, read-only, so a session never blocks the pipeline's publish."""
+    import duckdb
+
+    serving_db = settings.home / "serving.duckdb"
+    if not serving_db.exists():
+        print(f"dealledger: {serving_db} does not exist yet; run `dealledger run` first", file=sys.stderr)
+        return 1
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        try:
+            relation = con.sql(query if query is not None else sys.stdin.read())
+        except duckdb.Error as error:
+            print(f"dealledger: {error}", file=sys.stderr)
+            return 1
+        if relation is not None:
+            relation.show(max_rows=1000, max_width=200)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dealledger", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     run = commands.add_parser("run", help="ingest every export in the inbox, build, check, publish")
     run.add_argument("--inbox", type=Path, help="inbox folder (default $DEALLEDGER_HOME/inbox)")
+    commands.add_parser("rollback", help="restore the previously published serving file")
+    sql = commands.add_parser("sql", help="query the serving file read-only (SQL from the argument or stdin)")
+    sql.add_argument("query", nargs="?", help="SQL to run; read from stdin when omitted")
     return parser
 
 
@@ -118,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     if args.command == "demo":
         return run_demo(settings, args.scale, args.seed)
+    if args.command == "rollback":
+        return run_rollback(settings)
+    if args.command == "sql":
+        return run_sql(settings, args.query)
     if args.inbox is not None:
         settings = dataclasses.replace(settings, inbox_dir=args.inbox.resolve())
     return run_pipeline(settings)

@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 
 VERSIONS_KEPT = 3
+# BI tools bundle DuckDB 1.x readers (Evidence's Node driver is 1.5): write a format they all open.
+SERVING_STORAGE_VERSION = "v1.0.0"
 
 
 @dataclass(frozen=True)
@@ -26,21 +28,22 @@ class MartTable:
 
 def publish_marts(build_db: Path, serving_db: Path, marts: list[MartTable], run_id: str) -> dict[str, int]:
     """Copy `marts` into a fresh serving file and swap it in; returns the row count per mart."""
-    staging_file = serving_db.with_name(serving_db.name + ".new")
-    staging_file.unlink(missing_ok=True)
+    new_file = serving_db.with_name(serving_db.name + ".new")
+    new_file.unlink(missing_ok=True)
     row_counts: dict[str, int] = {}
-    with duckdb.connect(str(staging_file)) as con:
+    with duckdb.connect() as con:
         con.execute(f"attach '{build_db}' as build (read_only)")
+        con.execute(f"attach '{new_file}' as serving (storage_version '{SERVING_STORAGE_VERSION}')")
         for mart in marts:
-            con.execute(f"create table main.{mart.name} as select * from build.{mart.schema}.{mart.name}")
-            row_counts[mart.name] = con.execute(f"select count(*) from main.{mart.name}").fetchone()[0]
+            con.execute(f"create table serving.main.{mart.name} as select * from build.{mart.schema}.{mart.name}")
+            row_counts[mart.name] = con.execute(f"select count(*) from serving.main.{mart.name}").fetchone()[0]
         con.execute(
-            "create table main.dealledger_publication as select ? as run_id, cast(? as timestamp) as published_at",
+            "create table serving.main.dealledger_publication as "
+            "select ? as run_id, cast(? as timestamp) as published_at",
             [run_id, datetime.now(UTC).replace(tzinfo=None)],
         )
-        con.execute("detach build")
-    _keep_previous_version(serving_db)
-    os.replace(staging_file, serving_db)
+    _keep_current_version(serving_db)
+    os.replace(new_file, serving_db)
     return row_counts
 
 
@@ -48,12 +51,30 @@ def versions_dir(serving_db: Path) -> Path:
     return serving_db.parent / "serving_versions"
 
 
-def _keep_previous_version(serving_db: Path) -> None:
+def published_versions(serving_db: Path) -> list[Path]:
+    """Kept versions, oldest first."""
+    return sorted(versions_dir(serving_db).glob("serving-*.duckdb"))
+
+
+def _keep_current_version(serving_db: Path) -> None:
     if not serving_db.exists():
         return
     folder = versions_dir(serving_db)
     folder.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     shutil.copy2(serving_db, folder / f"serving-{stamp}.duckdb")
-    for stale in sorted(folder.glob("serving-*.duckdb"))[:-VERSIONS_KEPT]:
+    for stale in published_versions(serving_db)[:-VERSIONS_KEPT]:
         stale.unlink()
+
+
+def rollback(serving_db: Path) -> Path:
+    """Put the newest kept version back in place (atomically) and drop it from the kept list."""
+    versions = published_versions(serving_db)
+    if not versions:
+        raise FileNotFoundError(f"No earlier version of {serving_db} is kept in {versions_dir(serving_db)}")
+    previous = versions[-1]
+    new_file = serving_db.with_name(serving_db.name + ".new")
+    shutil.copy2(previous, new_file)
+    os.replace(new_file, serving_db)
+    previous.unlink()
+    return previous
