@@ -32,8 +32,11 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check orchestration tests
 	$(BIN)/ruff format --check orchestration tests
 
+# The UI on http://127.0.0.1:3000 with the instance settings of orchestration/dagster.yaml.
 dagster: manifest
-	DEALLEDGER_HOME=$${DEALLEDGER_HOME:-$(CURDIR)/.dealledger} $(BIN)/dagster dev -m dealledger.definitions
+	home=$${DEALLEDGER_HOME:-$(CURDIR)/.dealledger}; mkdir -p $$home/dagster && \
+	cp orchestration/dagster.yaml $$home/dagster/dagster.yaml && \
+	DEALLEDGER_HOME=$$home DAGSTER_HOME=$$home/dagster $(BIN)/dagster dev -m dealledger.definitions
 
 clean:
 	rm -rf $(VENV) $(DBT_DIR)/target $(DBT_DIR)/logs .dealledger

@@ -15,6 +15,7 @@ class Warehouse(ConfigurableResource):
     inbox: str
     # Reject rate (rejected / read) above which a file blocks the run.
     max_reject_rate: float = 0.01
+    max_export_age_days: dict[str, int] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Warehouse:

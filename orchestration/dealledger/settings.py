@@ -21,6 +21,8 @@ class Settings:
     expectations_dir: Path
     seeds_dir: Path
     max_reject_rate: float
+    # Per source: how many days after its newest export the data counts as stale (a warning in the UI).
+    max_export_age_days: dict[str, int]
 
 
 def load_settings() -> Settings:
@@ -33,4 +35,14 @@ def load_settings() -> Settings:
         expectations_dir=Path(os.environ.get("DEALLEDGER_EXPECTATIONS_DIR", REPO_ROOT / "expectations")).resolve(),
         seeds_dir=REPO_ROOT / "seeds",
         max_reject_rate=float(os.environ.get("DEALLEDGER_MAX_REJECT_RATE", "0.01")),
+        max_export_age_days=_source_days(os.environ.get("DEALLEDGER_MAX_EXPORT_AGE_DAYS", "crm=2,billing=35")),
     )
+
+
+def _source_days(spec: str) -> dict[str, int]:
+    """Parse `crm=2,billing=35` into {"crm": 2, "billing": 35}."""
+    pairs = (item.split("=", 1) for item in spec.split(",") if item.strip())
+    try:
+        return {source.strip(): int(days) for source, days in pairs}
+    except ValueError as error:
+        raise ValueError(f"DEALLEDGER_MAX_EXPORT_AGE_DAYS must look like 'crm=2,billing=35', got {spec!r}") from error

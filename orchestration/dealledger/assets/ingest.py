@@ -125,6 +125,30 @@ def _quarantine_check(results: Iterable[FileLoadResult]) -> AssetCheckResult:
     )
 
 
+def _freshness_check(warehouse: Warehouse, layout: ExportLayout) -> AssetCheckResult:
+    """Warn when the newest export of this kind is older than its source's allowed age."""
+    max_age = warehouse.max_export_age_days.get(layout.source)
+    with warehouse.connect(read_only=True) as con:
+        newest, age_days = con.execute(
+            """
+            select max(export_date), current_date - max(export_date)
+            from raw_meta.loaded_files where export_kind = ? and status = 'loaded'
+            """,
+            [layout.kind],
+        ).fetchone()
+    fresh = max_age is None or (age_days is not None and age_days <= max_age)
+    return AssetCheckResult(
+        check_name="export_is_fresh",
+        passed=fresh,
+        severity=AssetCheckSeverity.WARN,
+        description=None
+        if fresh
+        else f"The newest {layout.kind} export is from {newest or 'never'}; "
+        f"a new one is expected at least every {max_age} days.",
+        metadata={"newest_export_date": str(newest), "max_age_days": max_age if max_age is not None else -1},
+    )
+
+
 def build_ingest_asset(layout: ExportLayout) -> AssetsDefinition:
     key = AssetKey([layout.source, layout.table])
 
@@ -146,6 +170,11 @@ def build_ingest_asset(layout: ExportLayout) -> AssetsDefinition:
                 asset=key,
                 blocking=True,
                 description="No file rejects more than the configured share of its rows.",
+            ),
+            AssetCheckSpec(
+                "export_is_fresh",
+                asset=key,
+                description="A new export of this kind arrived within the allowed age (warning only).",
             ),
             AssetCheckSpec(
                 "no_file_quarantined",
@@ -181,6 +210,7 @@ def build_ingest_asset(layout: ExportLayout) -> AssetsDefinition:
                 _accounting_check(warehouse, layout),
                 _reject_rate_check(warehouse, layout, results),
                 _quarantine_check(results),
+                _freshness_check(warehouse, layout),
             ],
         )
 
