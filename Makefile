@@ -8,7 +8,7 @@ DBT_DIR := dbt_project
 INSTALLED := $(VENV)/.installed-stamp
 MANIFEST := $(DBT_DIR)/target/manifest.json
 
-.PHONY: install manifest demo test lint dagster clean
+.PHONY: install manifest browser demo test lint dagster clean
 
 install: $(INSTALLED)
 
@@ -22,10 +22,14 @@ $(INSTALLED): pyproject.toml
 manifest: $(INSTALLED)
 	$(BIN)/dbt parse --quiet --project-dir $(DBT_DIR) --profiles-dir $(DBT_DIR)
 
+# The dashboard tests drive Debian's chromium headless (docs/dashboards.md); installed when missing.
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 demo: manifest
 	$(BIN)/dealledger demo
 
-test: manifest
+test: manifest browser
 	$(BIN)/python -m pytest
 
 lint: $(INSTALLED)

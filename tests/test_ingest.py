@@ -126,3 +126,115 @@ def test_utf8_bom_is_not_part_of_the_first_column(con, tmp_path):
     path = write(tmp_path, "\ufeff".encode() + (HEADER + "D1,Lead,1.00,2024-01-01 10:00:00\n").encode())
     assert load(con, path, tmp_path).rows_loaded == 1
     assert con.execute("select deal_id from raw_crm.deal_stage_history").fetchone()[0] == "D1"
+
+
+# ------------------------------------------------------------------ layouts as data, detection, schema
+
+
+def test_locale_parsed_columns_keep_their_raw_text(con, tmp_path):
+    path = write(tmp_path, HEADER + "D1,Lead,100.5,2024-01-01 10:00:00\n")
+    load(con, path, tmp_path)
+    row = con.execute("select amount, amount__raw, changed_at__raw from raw_crm.deal_stage_history").fetchone()
+    assert (str(row[0]), row[1], row[2]) == ("100.50", "100.5", "2024-01-01 10:00:00")
+
+
+def test_a_mapping_with_an_error_is_refused_with_file_and_key(tmp_path):
+    from dealledger.ingest.registry import registry_for
+    from dealledger.ingest.spec import LayoutConfigError
+
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    bad = {
+        "unknown_table.yml": "source: crm\ntables:\n  opportunities:\n    files: [{glob: 'x*.csv'}]\n",
+        "columns.yml": "source: crm\ntables:\n  deals:\n    columns: {deal_id: varchar}\n    files: []\n",
+        "dialect.yml": "source: crm\ntables:\n  deals:\n    files: [{glob: 'x*.csv', dialect: {delimiter: ';;'}}]\n",
+        "header.yml": "source: crm\ntables:\n  deals:\n    files: [{glob: 'x*.csv', headers: {nope: Nope}}]\n",
+        "regex.yml": "source: crm\ntables:\n  deals:\n    files: [{regex: '(['}]\n",
+    }
+    expected = {
+        "unknown_table.yml": "raw_crm.opportunities does not exist",
+        "columns.yml": "unknown key(s) columns",
+        "dialect.yml": "delimiter: expected one character",
+        "header.yml": "raw_crm.deals has no column 'nope'",
+        "regex.yml": "invalid regular expression",
+    }
+    for name, text in bad.items():
+        for other in folder.iterdir():
+            other.unlink()
+        (folder / name).write_text(text, encoding="utf-8")
+        with pytest.raises(LayoutConfigError) as error:
+            registry_for(folder)
+        assert name in str(error.value)
+        assert expected[name] in str(error.value)
+
+
+def test_a_user_mapping_reads_another_tools_export_into_a_generic_table(con, tmp_path):
+    from dealledger.ingest.registry import registry_for
+
+    (tmp_path / "mappings").mkdir()
+    (tmp_path / "mappings" / "pipedrive.yml").write_text(
+        """
+source: crm
+tables:
+  deal_stage_history:
+    files:
+      - glob: "pipedrive_stages_*.csv"
+        header_match: case_insensitive
+        dialect: {timestamp_formats: ["%d/%m/%Y %H:%M"]}
+        headers: {deal_id: Deal ID, stage: Stage, amount: Value, changed_at: Changed}
+""",
+        encoding="utf-8",
+    )
+    registry = registry_for(tmp_path / "mappings")
+    path = write(
+        tmp_path, "DEAL ID,stage,value,changed\n7,Won,10,31/01/2024 09:15\n", "pipedrive_stages_2024-01-31.csv"
+    )
+    layout, export_date = layout_for_file(path, registry)
+    assert (layout.kind, export_date) == ("crm_deal_stage_history", "2024-01-31")
+    result = load_export_file(con, path, layout, export_date, "load-1", tmp_path / "q", registry=registry)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0)
+    row = con.execute("select deal_id, stage, changed_at::varchar from raw_crm.deal_stage_history").fetchone()
+    assert row == ("7", "Won", "2024-01-31 09:15:00")
+
+
+def test_a_name_two_tools_use_is_decided_by_the_header(tmp_path):
+    quickbooks = write(tmp_path, "id,doc_number,total_amount,currency_id\n1,F1,10.00,EUR\n", "invoice_data.csv")
+    assert layout_for_file(quickbooks)[0].kind == "quickbooks_invoices"
+    stripe = tmp_path / "stripe" / "invoice_data.csv"
+    stripe.parent.mkdir()
+    stripe.write_text("id,amount_due,currency,number\nin_1,1000,usd,1\n", encoding="utf-8")
+    assert layout_for_file(stripe)[0].kind == "stripe_invoices"
+
+
+def test_export_date_is_the_last_date_in_the_name_else_the_modification_day(tmp_path):
+    import os
+
+    assert layout_for_file(Path("Opportunity_2024-01-01_to_2024-01-31.csv"))[1] == "2024-01-31"
+    assert layout_for_file(Path("sf_opportunity_data_20240229.csv"))[1] == "2024-02-29"
+    path = write(tmp_path, "id,stage_name\n", "sf_opportunity_data.csv")
+    os.utime(path, (1_700_000_000, 1_700_000_000))  # 2023-11-14 22:13:20 UTC
+    assert layout_for_file(path)[1] == "2023-11-14"
+
+
+def test_an_existing_raw_table_gains_the_columns_a_newer_layout_has(tmp_path):
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as connection:
+        connection.execute("create schema raw_crm")
+        connection.execute("create table raw_crm.deal_stage_history (deal_id varchar, stage varchar)")
+        ensure_raw_tables(connection, LAYOUTS)
+        columns = connection.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'raw_crm' and table_name = 'deal_stage_history' order by ordinal_position"
+        ).fetchall()
+    assert [name for (name,) in columns] == [name for name, _ in HISTORY.table_columns]
+
+
+def test_docs_formats_lists_every_raw_table_and_column():
+    from dealledger.settings import REPO_ROOT
+
+    text = (REPO_ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
+    for layout in LAYOUTS:
+        heading = f"#### `{layout.raw_table}`"
+        assert heading in text, f"docs/formats.md has no section for {layout.raw_table}"
+        section = text.split(heading, 1)[1].split("####", 1)[0]
+        missing = [name for name in layout.column_names if f"`{name}`" not in section]
+        assert not missing, f"docs/formats.md, {layout.raw_table}: columns not listed: {missing}"

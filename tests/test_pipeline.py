@@ -15,6 +15,7 @@ from dealledger.cli import main
 from dealledger.definitions import PIPELINE_JOB, build_definitions
 from dealledger.demo.generator import generate_demo
 from dealledger.ingest.layouts import LAYOUTS
+from dealledger.ingest.loader import content_hash
 from dealledger.settings import REPO_ROOT
 
 MARTS = ("dim_accounts", "dim_sales_reps", "fct_deal_events", "fct_deals", "fct_invoices")
@@ -23,7 +24,7 @@ MARTS = ("dim_accounts", "dim_sales_reps", "fct_deal_events", "fct_deals", "fct_
 def table_fingerprint(db: Path, tables: tuple[str, ...]) -> dict[str, tuple]:
     """Row count and an order-independent hash of every row, per table."""
     with duckdb.connect(str(db), read_only=True) as con:
-        return {table: con.execute(f"select count(*), sum(hash(t.*)) from {table} as t").fetchone() for table in tables}
+        return {table: con.execute(f"select count(*), sum(hash(t)) from {table} as t").fetchone() for table in tables}
 
 
 def test_definitions_load(tmp_path, monkeypatch):
@@ -66,8 +67,9 @@ def test_every_row_read_is_loaded_or_rejected(demo_run: DemoRun):
             "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_rejected) "
             "from raw_meta.loaded_files where status = 'loaded'"
         ).fetchone()
-    expected_files = len(list(demo_run.settings.inbox_dir.glob("*.csv")))
-    assert files[0] == expected_files
+    # Daily exports that did not change are byte-identical: each distinct content is loaded once.
+    distinct_contents = {content_hash(path) for path in demo_run.settings.inbox_dir.glob("*.csv")}
+    assert files[0] == len(distinct_contents)
     assert files[1] == files[2] + files[3]
     assert files[3] == 0  # the demo exports are clean
 
@@ -75,21 +77,15 @@ def test_every_row_read_is_loaded_or_rejected(demo_run: DemoRun):
 def test_running_twice_on_the_same_inbox_changes_nothing(demo_run: DemoRun, monkeypatch):
     settings_for(demo_run.settings.home, monkeypatch)
     marts_before = table_fingerprint(demo_run.serving_db, MARTS)
+    ledgers = ["raw_meta.loaded_files", "raw_meta.rejects", *(layout.raw_table for layout in LAYOUTS)]
     with duckdb.connect(str(demo_run.build_db), read_only=True) as con:
-        raw_before = {
-            layout.raw_table: con.execute(f"select count(*) from {layout.raw_table}").fetchone()[0]
-            for layout in LAYOUTS
-        }
+        counts_before = {table: con.execute(f"select count(*) from {table}").fetchone()[0] for table in ledgers}
     assert main(["run"]) == 0
     assert table_fingerprint(demo_run.serving_db, MARTS) == marts_before
+    # Every file of the second run has a content hash loaded before: nothing is read again.
     with duckdb.connect(str(demo_run.build_db), read_only=True) as con:
-        for table, count in raw_before.items():
-            assert con.execute(f"select count(*) from {table}").fetchone()[0] == count
-        skipped_only = con.execute(
-            "select count(*) from raw_meta.loaded_files where load_id = (select max_by(load_id, loaded_at) "
-            "from raw_meta.loaded_files)"
-        ).fetchone()[0]
-    assert skipped_only == 0 or skipped_only == len(list(demo_run.settings.inbox_dir.glob("*.csv")))
+        counts_after = {table: con.execute(f"select count(*) from {table}").fetchone()[0] for table in ledgers}
+    assert counts_after == counts_before
 
 
 def test_materialize_all_assets_in_a_temporary_home(tmp_path, monkeypatch):
@@ -123,6 +119,9 @@ def test_a_broken_mart_fails_its_expectations_and_blocks_publishing(tmp_path, mo
     assert "amount_eur" in err
 
 
-@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.kind)
+DEMO_LAYOUTS = [layout for layout in LAYOUTS if layout.source in ("crm", "billing")]
+
+
+@pytest.mark.parametrize("layout", DEMO_LAYOUTS, ids=lambda layout: layout.kind)
 def test_demo_writes_every_export_kind(demo_run: DemoRun, layout):
     assert list(demo_run.settings.inbox_dir.glob(f"{layout.kind}_*.csv"))

@@ -45,7 +45,7 @@ def build_definitions(settings: Settings) -> Definitions:
         schedules=[build_daily_schedule(pipeline)],
         resources={
             "warehouse": Warehouse.from_settings(settings),
-            "dbt": DbtCliResource(project_dir=project),
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=str(settings.dbt_executable)),
         },
         loggers={"progress": progress_logger},
     )

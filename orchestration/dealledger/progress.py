@@ -1,7 +1,5 @@
 """A Dagster logger for terminals: one short line per step, materialization and check."""
 
-from __future__ import annotations
-
 import logging
 import sys
 import time

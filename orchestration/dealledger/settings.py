@@ -7,6 +7,7 @@ clone works without any configuration. Nothing here opens a file or a database.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ class Settings:
     home: Path
     inbox_dir: Path
     dbt_project_dir: Path
+    dbt_executable: Path
     expectations_dir: Path
     seeds_dir: Path
     max_reject_rate: float
@@ -32,6 +34,8 @@ def load_settings() -> Settings:
         home=home,
         inbox_dir=Path(os.environ.get("DEALLEDGER_INBOX", home / "inbox")).resolve(),
         dbt_project_dir=Path(os.environ.get("DEALLEDGER_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project")).resolve(),
+        # The dbt installed beside the running Python (the venv's), so no PATH set-up is needed.
+        dbt_executable=Path(os.environ.get("DEALLEDGER_DBT_EXECUTABLE", Path(sys.executable).parent / "dbt")),
         expectations_dir=Path(os.environ.get("DEALLEDGER_EXPECTATIONS_DIR", REPO_ROOT / "expectations")).resolve(),
         seeds_dir=REPO_ROOT / "seeds",
         max_reject_rate=float(os.environ.get("DEALLEDGER_MAX_REJECT_RATE", "0.01")),

@@ -1,7 +1,5 @@
 """When the pipeline runs: a sensor on the inbox (one run per new set of files) and a daily schedule."""
 
-from __future__ import annotations
-
 import hashlib
 
 from dagster import (

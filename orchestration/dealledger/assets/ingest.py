@@ -1,7 +1,5 @@
 """Ingest assets: one per export kind, keyed like the dbt source so lineage joins without glue code."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from pathlib import Path
 

@@ -1,7 +1,5 @@
 """The publish asset: only a build whose blocking checks passed replaces the serving file."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
 from dealledger.assets.ingest import DUCKDB_WRITER_POOL

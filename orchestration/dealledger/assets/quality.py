@@ -1,7 +1,5 @@
 """Great Expectations suites from `expectations/` as blocking asset checks on the marts."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetKey, MetadataValue, asset_check

@@ -1,7 +1,5 @@
 """The dbt project as Dagster assets: models and seeds as assets, dbt tests as asset checks."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from pathlib import Path

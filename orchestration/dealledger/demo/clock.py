@@ -44,6 +44,11 @@ def growing_days(rng: np.random.Generator, n: int, first_day: int, last_day: int
     return first_day + np.minimum(np.floor(x * (last_day - first_day + 1)), last_day - first_day).astype(np.int64)
 
 
+def month_number(value: date) -> int:
+    """Months since 1970-01, as month_index counts them."""
+    return (value.year - 1970) * 12 + value.month - 1
+
+
 def years(days: np.ndarray) -> np.ndarray:
     return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
 

@@ -29,13 +29,20 @@ LAST_NAMES: tuple[str, ...] = (
 )  # fmt: skip
 
 # Company name parts: "<Surname> <branch>", "<Prefix><suffix> <branch>", "Stichting <care> <city>", ...
-BRANCHES: tuple[str, ...] = (
-    "Installatietechniek", "Bouw", "Transport", "Logistiek", "Metaalbewerking", "Techniek",
-    "Elektrotechniek", "Adviesgroep", "Accountants", "Advocaten", "Makelaardij", "Schilders",
-    "Dakdekkers", "Machinebouw", "Verpakkingen", "Kunststoffen", "Groothandel", "Zuivel",
-    "Bakkerij", "Tuinbouw", "Hoveniers", "Automatisering", "Vastgoed", "Beveiliging", "Schoonmaak",
-    "Uitzendbureau", "Drukkerij", "Meubelfabriek", "Staalbouw", "Koeltechniek", "Energie", "Infra",
-    "Grondverzet", "Houthandel", "Interieurbouw",
+# Each branch (care word, cooperative word) with the industry (see INDUSTRIES) the CRM files it under.
+BRANCHES: tuple[tuple[str, str], ...] = (
+    ("Installatietechniek", "Installatietechniek"), ("Bouw", "Bouw"), ("Transport", "Logistiek"),
+    ("Logistiek", "Logistiek"), ("Metaalbewerking", "Productie"), ("Techniek", "Productie"),
+    ("Elektrotechniek", "Installatietechniek"), ("Adviesgroep", "Zakelijke dienstverlening"),
+    ("Accountants", "Financiële dienstverlening"), ("Advocaten", "Zakelijke dienstverlening"),
+    ("Makelaardij", "Zakelijke dienstverlening"), ("Schilders", "Bouw"), ("Dakdekkers", "Bouw"),
+    ("Machinebouw", "Productie"), ("Verpakkingen", "Productie"), ("Kunststoffen", "Productie"),
+    ("Groothandel", "Retail"), ("Zuivel", "Agrarisch"), ("Bakkerij", "Retail"), ("Tuinbouw", "Agrarisch"),
+    ("Hoveniers", "Agrarisch"), ("Automatisering", "ICT"), ("Vastgoed", "Financiële dienstverlening"),
+    ("Beveiliging", "Zakelijke dienstverlening"), ("Schoonmaak", "Zakelijke dienstverlening"),
+    ("Uitzendbureau", "Zakelijke dienstverlening"), ("Drukkerij", "Productie"), ("Meubelfabriek", "Productie"),
+    ("Staalbouw", "Bouw"), ("Koeltechniek", "Installatietechniek"), ("Energie", "Energie"), ("Infra", "Bouw"),
+    ("Grondverzet", "Bouw"), ("Houthandel", "Retail"), ("Interieurbouw", "Bouw"),
 )  # fmt: skip
 BRAND_PREFIXES: tuple[str, ...] = (
     "Tech", "Data", "Agro", "Medi", "Trans", "Infra", "Eco", "Inno", "Nova", "Vita", "Metro",
@@ -46,11 +53,16 @@ BRAND_SUFFIXES: tuple[str, ...] = (
     "vision", "flow", "dam", "veld",
 )  # fmt: skip
 PARTNER_SUFFIXES: tuple[str, ...] = ("& Zn.", "en Zonen", "& Partners", "en Partners")
-CARE_WORDS: tuple[str, ...] = (
-    "Zorggroep", "Woonzorg", "Onderwijsgroep", "Jeugdzorg", "Thuiszorg", "Wooncorporatie",
-    "Scholengroep", "Kinderopvang", "Welzijn",
+PARTNERS_INDUSTRY = "Zakelijke dienstverlening"
+CARE_WORDS: tuple[tuple[str, str], ...] = (
+    ("Zorggroep", "Zorg"), ("Woonzorg", "Zorg"), ("Onderwijsgroep", "Onderwijs"), ("Jeugdzorg", "Zorg"),
+    ("Thuiszorg", "Zorg"), ("Wooncorporatie", "Overheid"), ("Scholengroep", "Onderwijs"),
+    ("Kinderopvang", "Onderwijs"), ("Welzijn", "Zorg"),
 )  # fmt: skip
-COOPERATIVE_WORDS: tuple[str, ...] = ("Zuivel", "Akkerbouw", "Bloemen", "Energie", "Fruitteelt", "Glastuinbouw")
+COOPERATIVE_WORDS: tuple[tuple[str, str], ...] = (
+    ("Zuivel", "Agrarisch"), ("Akkerbouw", "Agrarisch"), ("Bloemen", "Agrarisch"), ("Energie", "Energie"),
+    ("Fruitteelt", "Agrarisch"), ("Glastuinbouw", "Agrarisch"),
+)  # fmt: skip
 
 CITIES: tuple[str, ...] = (
     "Amsterdam", "Rotterdam", "Den Haag", "Utrecht", "Eindhoven", "Groningen", "Tilburg", "Almere",

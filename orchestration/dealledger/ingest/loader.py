@@ -1,24 +1,35 @@
 """Load one export file into its raw table, strictly, without losing a row.
 
-A file is read in two passes inside DuckDB (no Python loop over rows):
-1. structure: every field as text with the delimiter, quote, header and column count pinned and
-   auto-detection off; rows DuckDB cannot split (ragged, bad quoting, invalid UTF-8) land in its
-   rejects table with line and reason;
-2. types: each typed column is cast with `try_cast`; a non-empty value that does not cast rejects its row.
-Every row read ends up either in the raw table or in `raw_meta.rejects`; `raw_meta.loaded_files` keeps
-the counts per file, and a content hash is loaded only once.
+1. The file's content hash: a hash loaded before is skipped (the same delivery twice loads once).
+2. Its file spec (name pattern, then header) and header check: a missing required column, an unexpected
+   column or a file that cannot be read at all stops the file; it is moved to the quarantine folder with
+   the reason (also in `raw_meta.loaded_files`), and other files load.
+3. Structure: the rows as text (readers.py). CSV is split by DuckDB with the dialect pinned and
+   auto-detection off; rows it cannot split (ragged, bad quoting, invalid UTF-8) are rejected with line
+   and reason. Excel and JSON go through Python, UBL XML through ElementTree (ubl.py).
+4. Types: every column parsed in SQL under the file's dialect (typed.py); a value that does not parse
+   rejects its row. Locale-parsed columns keep their text in `<column>__raw`.
+Every row read ends up either in the raw table or in `raw_meta.rejects` (file, content hash, line, column,
+raw line, reason); `raw_meta.loaded_files` keeps rows read = rows loaded + rows rejected per file.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from dealledger.ingest.layouts import ExportLayout, raw_table_ddl
+from dealledger.ingest import readers, typed, ubl
+from dealledger.ingest.detect import HeaderMatch, match_header, spec_for_file
+from dealledger.ingest.readers import QuarantineError
+from dealledger.ingest.registry import Registry, registry_for
+from dealledger.ingest.spec import ExportLayout, FileSpec, LayoutConfigError
 
 BOOKKEEPING_DDL = (
     "create schema if not exists raw_meta",
@@ -45,9 +56,14 @@ BOOKKEEPING_DDL = (
         reason varchar
     )""",
 )
+# Added to existing databases by ensure_raw_tables (columns are only ever added, never changed).
+BOOKKEEPING_COLUMNS = {
+    "raw_meta.loaded_files": (("file_spec", "varchar"), ("file_format", "varchar")),
+}
+RAW_LINE_LIMIT = 10_000
 
 
-class HeaderMismatchError(ValueError):
+class HeaderMismatchError(QuarantineError):
     """The file's header is not the layout's: the file is quarantined, not guessed at."""
 
 
@@ -62,12 +78,33 @@ class FileLoadResult:
     reason: str | None = None
 
 
+def _existing_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    rows = con.execute(
+        "select table_schema || '.' || table_name, column_name from information_schema.columns "
+        "where table_catalog = current_database() and table_schema like 'raw_%'"
+    ).fetchall()
+    existing: dict[str, set[str]] = {}
+    for table, column in rows:
+        existing.setdefault(table, set()).add(column)
+    return existing
+
+
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, layouts: tuple[ExportLayout, ...]) -> None:
+    """Create the bookkeeping and raw tables; add columns a newer layout has (never drop or retype)."""
+    from dealledger.ingest.layouts import raw_table_ddl
+
     for statement in BOOKKEEPING_DDL:
         con.execute(statement)
     for layout in layouts:
         con.execute(f"create schema if not exists {layout.raw_schema}")
         con.execute(raw_table_ddl(layout))
+    existing = _existing_columns(con)
+    wanted = [(table, list(columns)) for table, columns in BOOKKEEPING_COLUMNS.items()]
+    wanted += [(layout.raw_table, layout.table_columns) for layout in layouts]
+    for table, columns in wanted:
+        for name, type_ in columns:
+            if name not in existing.get(table, set()):
+                con.execute(f"alter table {table} add column {name} {type_}")
 
 
 def content_hash(path: Path) -> str:
@@ -78,40 +115,21 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _check_header(path: Path, layout: ExportLayout) -> None:
-    with path.open("rb") as handle:
-        first_line = handle.readline()
-    if not first_line.strip():
-        raise HeaderMismatchError(f"{path.name}: the file is empty (no header line)")
-    header_text = first_line.decode("utf-8-sig", errors="replace").rstrip("\r\n")
-    found = [name.strip().strip('"') for name in header_text.split(",")]
-    expected = layout.column_names
-    if found == expected:
-        return
-    missing = [name for name in expected if name not in found]
-    unexpected = [name for name in found if name not in expected]
-    details = []
-    if missing:
-        details.append(f"missing column(s) {', '.join(missing)}")
-    if unexpected:
-        details.append(f"unexpected column(s) {', '.join(unexpected[:5])}")
-    if not details:
-        details.append("columns in another order")
-    raise HeaderMismatchError(
-        f"{path.name}, line 1: header does not match the {layout.kind} layout: {'; '.join(details)}. "
-        f"Expected: {','.join(expected)}"
-    )
-
-
 def _record_file(
     con: duckdb.DuckDBPyConnection,
     result: FileLoadResult,
     layout: ExportLayout,
     export_date: str,
     load_id: str,
+    spec: FileSpec | None,
 ) -> None:
     con.execute(
-        "insert into raw_meta.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+        """
+        insert into raw_meta.loaded_files (
+            load_id, source_file, content_hash, export_kind, export_date, status, status_reason,
+            rows_read, rows_loaded, rows_rejected, loaded_at, file_spec, file_format
+        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?, ?)
+        """,
         [
             load_id,
             result.source_file,
@@ -123,6 +141,8 @@ def _record_file(
             result.rows_read,
             result.rows_loaded,
             result.rows_rejected,
+            spec.label if spec else None,
+            spec.format_for(result.source_file) if spec else None,
         ],
     )
 
@@ -134,6 +154,15 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
     return row is not None and row[0] > 0
 
 
+def _quarantine(path: Path, quarantine_dir: Path, digest: str, reason: str) -> None:
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    target = quarantine_dir / path.name
+    if target.exists():
+        target = quarantine_dir / f"{path.stem}.{digest[:12]}{path.suffix}"
+    shutil.move(path, target)
+    target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+
+
 def load_export_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -141,160 +170,244 @@ def load_export_file(
     export_date: str,
     load_id: str,
     quarantine_dir: Path,
+    registry: Registry | None = None,
 ) -> FileLoadResult:
-    """Load `path` into `layout.raw_table`; the caller owns the transaction boundaries."""
+    """Load `path` into `layout.raw_table`; the writes of one file are one transaction of their own.
+
+    Returns the counts; a file that cannot be read as its layout says is quarantined (moved, with a
+    `.reason.txt` beside it) instead of raising. `registry` defaults to the built-in layouts plus the
+    mappings in `$DEALLEDGER_HOME/mappings`.
+    """
+    registry = registry or registry_for()
     digest = content_hash(path)
     if _already_loaded(con, digest):
         return FileLoadResult(path.name, digest, "skipped")
+    spec = spec_for_file(path, registry, kind=layout.kind)
+    if spec is None:
+        raise LayoutConfigError(f"{layout.raw_table} has no file spec to read {path.name} with")
+
     try:
-        _check_header(path, layout)
-    except HeaderMismatchError as error:
-        quarantine_dir.mkdir(parents=True, exist_ok=True)
-        shutil.move(path, quarantine_dir / path.name)
-        result = FileLoadResult(path.name, digest, "quarantined", reason=str(error))
-        _record_file(con, result, layout, export_date, load_id)
-        return result
+        with tempfile.TemporaryDirectory(prefix="dealledger-ingest-") as workdir:
+            # Reading and parsing only fill temp tables: a file DuckDB cannot read fails here, before any
+            # write, and never leaves a half-loaded file or an aborted transaction behind.
+            try:
+                try:
+                    prepared = _prepare(con, path, layout, spec, Path(workdir), registry)
+                except (duckdb.Error, UnicodeError, csv.Error) as error:
+                    # Whatever else stops the reading stops this file only, with the message, not the run.
+                    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                    raise QuarantineError(f"{path.name}: cannot be read: {message}") from error
+            except QuarantineError as error:
+                reason = str(error) if path.name in str(error) else f"{path.name}: {error}"
+                _quarantine(path, quarantine_dir, digest, reason)
+                result = FileLoadResult(path.name, digest, "quarantined", reason=reason)
+                _record_file(con, result, layout, export_date, load_id, spec)
+                return result
+            con.execute("begin transaction")
+            try:
+                result = prepared.write(con, (load_id, path.name, digest, export_date))
+                _record_file(con, result, layout, export_date, load_id, spec)
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+            return result
+    finally:
+        readers.clear_stage(con)
+        for prefix in ("_dl", "_dl_doc", "_dl_line"):
+            typed.drop_typed(con, prefix)
 
-    con.execute("begin transaction")
-    try:
-        result = _load_rows(con, path, layout, export_date, load_id, digest)
-        _record_file(con, result, layout, export_date, load_id)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return result
+
+@dataclass
+class _Prepared:
+    """A file read and parsed into temp tables; `write` puts it in the raw table and the ledger."""
+
+    typed_input: typed.TypedInput
+    notes: list[str]
+
+    def write(self, con: duckdb.DuckDBPyConnection, lineage: tuple[str, str, str, str]) -> FileLoadResult:
+        load_id, source_file, digest, _export_date = lineage
+        typed.record_failures(con, self.typed_input, self.typed_input.dialect.delimiter, lineage[:3])
+        con.execute(
+            f"""
+            insert into raw_meta.rejects (load_id, source_file, content_hash, line, column_name, raw_line, reason)
+            select ?, ?, ?, line, column_name, left(raw_line, {RAW_LINE_LIMIT}), reason
+            from _dl_structural
+            order by line
+            """,
+            [load_id, source_file, digest],
+        )
+        loaded = typed.insert_rows(con, self.typed_input, lineage)
+        row = con.execute("select (select count(*) from _dl_read), (select count(*) from _dl_structural)").fetchone()
+        read_ok, structural = row if row else (0, 0)
+        rejected = structural + typed.failed_lines(con)
+        if read_ok + structural != loaded + rejected:  # the invariant every file must satisfy
+            raise RuntimeError(
+                f"{source_file}: {read_ok + structural} rows read, {loaded} loaded + {rejected} rejected"
+            )
+        note = "; ".join(self.notes) or None
+        return FileLoadResult(source_file, digest, "loaded", read_ok + structural, loaded, rejected, note)
 
 
-def _load_rows(
+def _prepare(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     layout: ExportLayout,
-    export_date: str,
-    load_id: str,
-    digest: str,
-) -> FileLoadResult:
-    text_columns = ", ".join(f"'{name}': 'varchar'" for name in layout.column_names)
-    # Pass 1: split the file. Rejects tables are temporary per connection, so clear them first.
-    con.execute("drop table if exists temp.csv_rejects_scan")
-    con.execute("drop table if exists temp.csv_rejects")
-    con.execute(
-        f"""
-        create or replace temp table export_text as
-        select
-            *,
-            row_number() over () as _record_index
-        from read_csv(
-            ?,
-            header = true,
-            delim = ',',
-            quote = '"',
-            escape = '"',
-            auto_detect = false,
-            strict_mode = true,
-            null_padding = false,
-            columns = {{{text_columns}}},
-            store_rejects = true,
-            rejects_scan = 'csv_rejects_scan',
-            rejects_table = 'csv_rejects'
-        )
-        """,
-        [str(path)],
-    )
-    # Physical line of each structural reject; a loaded record's line is its index plus the header
-    # plus the rejected lines before it (exact unless a quoted field spans several lines).
-    con.execute(
-        """
-        create or replace temp table structural_rejects as
-        select
-            line,
-            string_agg(distinct coalesce(column_name, ''), ', ' order by coalesce(column_name, '')) as column_name,
-            any_value(csv_line) as raw_line,
-            string_agg(distinct lower(error_type::varchar) || ': ' || error_message, '; '
-                       order by lower(error_type::varchar) || ': ' || error_message) as reason
-        from temp.csv_rejects
-        group by line
-        """
-    )
-    con.execute(
-        """
-        create or replace temp table export_lines as
-        with rejected as (
-            select
-                line,
-                line - 1 - row_number() over (order by line) as records_loaded_before
-            from structural_rejects
-        )
-        select
-            t.*,
-            t._record_index + 1 + (
-                select count(*) from rejected r where r.records_loaded_before < t._record_index
-            ) as _line
-        from export_text as t
-        """
+    spec: FileSpec,
+    workdir: Path,
+    registry: Registry,
+) -> _Prepared | _PreparedUbl:
+    file_format = spec.format_for(path.name)
+    if file_format == "ubl_xml":
+        return _prepare_ubl(con, path, layout, spec, workdir, registry)
+    if file_format == "csv":
+        header = readers.read_csv_header(path, spec.dialect)
+        match = _checked_header(path, header, spec, layout)
+        staged = readers.stage_csv(con, path, spec.dialect, header, _display_names(match), workdir)
+    elif file_format == "xlsx":
+        header, rows, header_row = readers.read_xlsx(path, spec)
+        match = _checked_header(path, header, spec, layout)
+        types: list[str | None] = [None] * len(header)
+        for column, position in match.assigned.items():
+            types[position] = layout.column(column).type
+        records = readers.xlsx_records(rows, header_row, types, spec.dialect)
+        staged = readers.stage_records(con, header, _display_names(match), records, workdir)
+    else:
+        header, items = readers.read_json_records(path, spec)
+        match = _checked_header(path, header, spec, layout)
+        records = readers.json_records(items, header, spec.dialect)
+        staged = readers.stage_records(con, header, _display_names(match), records, workdir)
+    typed_input = _typed_input(layout, spec, match)
+    typed.parse_rows(con, typed_input)
+    return _Prepared(typed_input, staged.notes)
+
+
+def _checked_header(path: Path, header: list[str], spec: FileSpec, layout: ExportLayout) -> HeaderMatch:
+    match = match_header(header, spec, layout, spec.format_for(path.name))
+    if not match.fits:
+        raise HeaderMismatchError(match.problem(path.name))
+    return match
+
+
+def _display_names(match: HeaderMatch) -> list[str]:
+    """Per header position, the name a ledger entry uses: the raw column, else the header text."""
+    names = list(match.header)
+    for column, position in match.assigned.items():
+        names[position] = column
+    return names
+
+
+def _typed_input(layout: ExportLayout, spec: FileSpec, match: HeaderMatch) -> typed.TypedInput:
+    return typed.TypedInput(
+        layout=layout,
+        dialect=spec.dialect,
+        sources=tuple(
+            typed.ColumnSource(layout.column(name), match.assigned.get(name)) for name in layout.column_names
+        ),
+        extras=tuple(match.extras),
+        unnamed=tuple(match.unnamed),
+        header=tuple(match.header),
+        width=len(match.header),
     )
 
-    typed = [(name, type_) for name, type_ in layout.columns if type_ != "varchar"]
-    # One struct per value its column type cannot read; unnested into one ledger row each.
-    failure_structs = ", ".join(
-        f"case when {name} is not null and try_cast({name} as {type_}) is null then "
-        f"{{'column_name': '{name}', 'reason': 'value ''' || {name} || ''' does not parse as {type_}'}} end"
-        for name, type_ in typed
+
+def _positional_input(layout: ExportLayout, spec: FileSpec) -> typed.TypedInput:
+    """Rows staged in the layout's own column order (UBL)."""
+    return typed.TypedInput(
+        layout=layout,
+        dialect=spec.dialect,
+        sources=tuple(typed.ColumnSource(layout.column(name), i) for i, name in enumerate(layout.column_names)),
+        extras=(),
+        unnamed=(),
+        header=(),
+        width=len(layout.columns),
     )
-    raw_line = "concat_ws(',', " + ", ".join(f"coalesce({name}, '')" for name, _ in layout.columns) + ")"
-    if typed:
-        con.execute(
-            f"""
-            create or replace temp table type_failures as
-            select
-                line,
-                unnest(failure),
-                raw_line
-            from (
-                select
-                    _line as line,
-                    unnest(list_filter([{failure_structs}], f -> f is not null)) as failure,
-                    {raw_line} as raw_line
-                from export_lines
+
+
+@dataclass
+class _PreparedUbl:
+    doc_input: typed.TypedInput | None
+    line_input: typed.TypedInput | None
+    problems: list[ubl.Problem]
+
+    def write(self, con: duckdb.DuckDBPyConnection, lineage: tuple[str, str, str, str]) -> FileLoadResult:
+        load_id, source_file, digest, _export_date = lineage
+        if self.problems or self.doc_input is None or self.line_input is None:
+            con.executemany(
+                "insert into raw_meta.rejects (load_id, source_file, content_hash, line, column_name, raw_line, "
+                "reason) values (?, ?, ?, 1, ?, ?, ?)",
+                [
+                    [load_id, source_file, digest, p.column_name, p.raw[:RAW_LINE_LIMIT], p.reason]
+                    for p in self.problems
+                ],
             )
-            """
-        )
-    else:
-        con.execute(
-            "create or replace temp table type_failures "
-            "(line bigint, column_name varchar, reason varchar, raw_line varchar)"
-        )
-    for rejects in ("structural_rejects", "type_failures"):
-        con.execute(
-            f"insert into raw_meta.rejects select ?, ?, ?, line, column_name, raw_line, reason from {rejects}",
-            [load_id, path.name, digest],
-        )
-    casts = ", ".join(
-        name if type_ == "varchar" else f"cast({name} as {type_}) as {name}" for name, type_ in layout.columns
-    )
-    con.execute(
-        f"""
-        insert into {layout.raw_table}
-        select
-            {casts},
-            ? as _source_file,
-            ? as _content_hash,
-            _line - 1 as _row_number,
-            ? as _load_id,
-            cast(? as date) as _export_date
-        from export_lines
-        where _line not in (select line from type_failures)
-        """,
-        [path.name, digest, load_id, export_date],
-    )
-    loaded, structural, typed_rejected = con.execute(
-        f"""
-        select
-            (select count(*) from {layout.raw_table} where _content_hash = ? and _load_id = ?),
-            (select count(*) from structural_rejects),
-            (select count(distinct line) from type_failures)
-        """,
-        [digest, load_id],
-    ).fetchone()
-    rejected = structural + typed_rejected
-    return FileLoadResult(path.name, digest, "loaded", loaded + rejected, loaded, rejected)
+            return FileLoadResult(source_file, digest, "loaded", 1, 0, 1)
+        loaded = typed.insert_rows(con, self.doc_input, lineage, "_dl_doc")
+        typed.insert_rows(con, self.line_input, lineage, "_dl_line")
+        return FileLoadResult(source_file, digest, "loaded", 1, loaded, 0)
+
+
+def _prepare_ubl(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    layout: ExportLayout,
+    spec: FileSpec,
+    workdir: Path,
+    registry: Registry,
+) -> _PreparedUbl:
+    """One document: its row and its lines load together, or the document is one rejected row."""
+    lines_layout = next(candidate for candidate in registry.layouts if candidate.loaded_with == layout.kind)
+    _check_ubl_columns(layout, lines_layout)
+    document = ubl.read_document(path)
+    problems = list(document.problems)
+    if problems:
+        return _PreparedUbl(None, None, problems)
+    for column in (c for c in layout.column_specs if c.required):
+        if document.fields.get(column.name) is None:
+            element = document.paths.get(column.name, column.name)
+            problems.append(ubl.Problem(element, "", f"required element {element} is missing or empty"))
+    doc_input = _positional_input(layout, spec)
+    record = readers.Record(1, 1, [document.fields.get(name) for name in layout.column_names])
+    readers.stage_records(con, layout.column_names, layout.column_names, [record], workdir, "document")
+    typed.parse_rows(con, doc_input, "_dl_doc", materialize=True)
+    problems += _typed_problems(con, "_dl_doc", lambda _line, column: document.paths.get(column, column))
+    line_input = _positional_input(lines_layout, spec)
+    records = [
+        readers.Record(number, number, [line.get(name) for name in lines_layout.column_names])
+        for number, line in enumerate(document.lines, start=1)
+    ]
+    readers.stage_records(con, lines_layout.column_names, lines_layout.column_names, records, workdir, "lines")
+    typed.parse_rows(con, line_input, "_dl_line", materialize=True)
+    problems += _typed_problems(con, "_dl_line", lambda line, column: document.line_paths[line - 1].get(column, column))
+    return _PreparedUbl(doc_input, line_input, problems)
+
+
+def _typed_problems(
+    con: duckdb.DuckDBPyConnection, prefix: str, path_of: Callable[[int, str], str]
+) -> list[ubl.Problem]:
+    problems = []
+    for line, column, reason, value in con.execute(
+        f"select line, column_name, reason, value from {prefix}_failures order by line, column_name"
+    ).fetchall():
+        element = path_of(line, column)
+        problems.append(ubl.Problem(element, value or "", f"{element}: {reason}"))
+    return problems
+
+
+def _check_ubl_columns(layout: ExportLayout, lines_layout: ExportLayout) -> None:
+    for table, expected in ((layout, ubl.DOCUMENT_COLUMNS), (lines_layout, ubl.LINE_COLUMNS)):
+        if set(table.column_names) != set(expected):
+            raise LayoutConfigError(
+                f"{table.raw_table}: the columns in ubl.yml must be the fields ubl.py extracts; "
+                f"missing {sorted(set(expected) - set(table.column_names))}, "
+                f"unknown {sorted(set(table.column_names) - set(expected))}"
+            )
+
+
+__all__ = [
+    "FileLoadResult",
+    "HeaderMismatchError",
+    "content_hash",
+    "ensure_raw_tables",
+    "load_export_file",
+]

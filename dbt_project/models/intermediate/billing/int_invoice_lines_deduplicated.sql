@@ -1,0 +1,42 @@
+-- Every invoice line once across the overlapping monthly exports: one row per invoice_id and line_number,
+-- the state of the latest export.
+with
+
+line_rows as (
+
+    select * from {{ ref('stg_billing__invoice_lines') }}
+
+),
+
+ranked as (
+
+    select
+        line_rows.*,
+        row_number() over (
+            partition by invoice_id, line_number
+            order by export_date desc, source_row desc, load_id desc
+        ) as state_rank
+    from line_rows
+
+),
+
+final as (
+
+    select
+        {{ surrogate_key(['invoice_id', 'line_number']) }} as invoice_line_id,
+        invoice_id,
+        line_number,
+        description,
+        quantity,
+        unit_price,
+        line_amount,
+        vat_rate,
+        export_date,
+        source_file,
+        source_row
+    from ranked
+    where state_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,53 @@
+-- Every billing document once, although monthly exports overlap: one row per invoice_id (the accounting
+-- system's unique key), the state of the latest export. Two documents printed with the same invoice_number
+-- keep their own invoice_ids and stay two documents.
+with
+
+invoice_rows as (
+
+    select * from {{ ref('stg_billing__invoices') }}
+
+),
+
+ranked as (
+
+    select
+        invoice_rows.*,
+        row_number() over (
+            partition by invoice_id
+            order by export_date desc, source_row desc, load_id desc
+        ) as state_rank,
+        count(*) over (partition by invoice_id) as export_row_count
+    from invoice_rows
+
+),
+
+final as (
+
+    select
+        invoice_id,
+        source_system,
+        source_invoice_id,
+        invoice_number,
+        invoice_type,
+        customer_id,
+        customer_name,
+        customer_kvk,
+        invoice_date,
+        due_date,
+        currency,
+        net_amount,
+        vat_amount,
+        total_amount,
+        reference,
+        corrects_invoice_number,
+        export_row_count,
+        export_date,
+        source_file,
+        source_row
+    from ranked
+    where state_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,601 @@
+"""Reading an export's header and rows into DuckDB, as text, with every row that cannot be split recorded.
+
+Every format ends in the same two temp tables that the typed pass (typed.py) reads:
+- `_dl_read`: one row per record that could be split, all varchar (`c0` .. `cN` in file order), with
+  `_line` (where to find it: CSV line / sheet row / record number) and `_row_number` (data row, 1-based);
+- `_dl_structural`: one row per record that could not be split: `line`, `column_name`, `raw_line`, `reason`.
+
+CSV is read by DuckDB itself with the dialect pinned and auto-detection off (`store_rejects` keeps the
+rows it cannot split); a Windows-1252 / Latin-1 / UTF-16 file is transcoded to UTF-8 first, streaming.
+Excel (python-calamine) and JSON records iterate in Python and go through a temporary UTF-8 CSV.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from dealledger.ingest.spec import Dialect, FileSpec
+
+HEADER_PROBE_BYTES = 1 << 20
+_TRANSCODE_CHUNK = 1 << 22
+
+
+class QuarantineError(ValueError):
+    """The file as a whole cannot be read as its layout says: it is moved aside with this reason."""
+
+
+def sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _c1_passthrough(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Windows-1252 leaves five bytes undefined; read them as the C1 controls they are in Latin-1 (like
+    browsers do), so no byte is lost or replaced."""
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("dealledger_c1", _c1_passthrough)
+
+
+def _decoder(encoding: str) -> codecs.IncrementalDecoder:
+    if encoding == "cp1252":
+        return codecs.getincrementaldecoder("cp1252")(errors="dealledger_c1")
+    return codecs.getincrementaldecoder(encoding)(errors="strict")
+
+
+def needs_transcoding(dialect: Dialect) -> bool:
+    return dialect.encoding not in ("utf-8", "utf-8-sig")
+
+
+def transcode_to_utf8(source: Path, target: Path, encoding: str) -> None:
+    """Stream `source` into `target` as UTF-8, whole chunks at a time (never per row)."""
+    decoder = _decoder(encoding)
+    try:
+        with source.open("rb") as reader, target.open("w", encoding="utf-8", newline="") as writer:
+            for chunk in iter(lambda: reader.read(_TRANSCODE_CHUNK), b""):
+                writer.write(decoder.decode(chunk))
+            writer.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as error:
+        raise QuarantineError(
+            f"{source.name}: byte {error.start} is not valid {encoding} ({error.reason}); "
+            "the layout's encoding does not fit this file"
+        ) from None
+
+
+def normalise_line_endings(source: Path, target: Path) -> None:
+    """CRLF and lone CR to LF, streaming (only used when a file mixes line endings)."""
+    carry = b""
+    with source.open("rb") as reader, target.open("wb") as writer:
+        for chunk in iter(lambda: reader.read(_TRANSCODE_CHUNK), b""):
+            chunk = carry + chunk
+            carry = b""
+            if chunk.endswith(b"\r"):
+                chunk, carry = chunk[:-1], b"\r"
+            writer.write(chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+        writer.write(carry.replace(b"\r", b"\n"))
+
+
+_BLANK_LINE = re.compile(rb"\n(?=\r?\n)")
+
+
+@dataclass(frozen=True)
+class LineScan:
+    blank_lines: bool  # an empty line follows some line
+    newlines: int  # number of LF bytes
+    final_newline: bool  # the last byte is a LF
+
+
+def scan_lines(path: Path) -> LineScan:
+    """Blank lines and line count of a file (chunked, C-speed byte operations, no loop over rows)."""
+    tail = b""
+    blank = False
+    newlines = 0
+    with path.open("rb") as reader:
+        for chunk in iter(lambda: reader.read(_TRANSCODE_CHUNK), b""):
+            newlines += chunk.count(b"\n")
+            if not blank:
+                seam = tail + chunk[:2]
+                blank = b"\n\n" in chunk or b"\n\r\n" in chunk or b"\n\n" in seam or b"\n\r\n" in seam
+            tail = (tail + chunk[-2:])[-2:]
+    return LineScan(blank, newlines, tail.endswith(b"\n"))
+
+
+def fill_blank_lines(source: Path, target: Path, dialect: Dialect, width: int) -> None:
+    """Write every empty line outside a quoted value as an empty record (`,,,`).
+
+    DuckDB skips empty lines but still counts them in the line numbers it reports for the rows it
+    rejects; as empty records they are counted for the rows it keeps too, so every line stays exact.
+    Empty records are not rows: the reader drops them (an empty line or a line of delimiters only).
+    """
+    filler = (dialect.delimiter * (width - 1)).encode("utf-8")
+    quote = dialect.quote.encode("utf-8")
+    inside = False
+    carry = b""
+    with source.open("rb") as reader, target.open("wb") as writer:
+        while True:
+            chunk = reader.read(_TRANSCODE_CHUNK)
+            data = carry + chunk
+            final = not chunk
+            cut = len(data) if final else max(len(data) - 2, 0)  # a match looks two bytes ahead
+            position = 0
+            pieces = []
+            for match in _BLANK_LINE.finditer(data):
+                if match.start() >= cut:
+                    break
+                end = match.start() + 1
+                inside ^= data.count(quote, position, end) % 2 == 1
+                pieces.append(data[position:end])
+                if not inside:
+                    pieces.append(filler)
+                position = end
+            inside ^= data.count(quote, position, cut) % 2 == 1
+            pieces.append(data[position:cut])
+            writer.write(b"".join(pieces))
+            carry = data[cut:]
+            if final:
+                break
+
+
+def _decode_probe(data: bytes, encoding: str) -> str:
+    if encoding in ("utf-8", "utf-8-sig"):
+        return data.decode("utf-8-sig", errors="replace")
+    if encoding == "utf-16":
+        # A probe may end in the middle of a character.
+        return data[: len(data) - len(data) % 2].decode("utf-16", errors="replace")
+    return data.decode(encoding, errors="dealledger_c1" if encoding == "cp1252" else "replace")
+
+
+def read_csv_header(path: Path, dialect: Dialect) -> list[str]:
+    """The first record of the file, split with the pinned dialect."""
+    with path.open("rb") as handle:
+        data = handle.read(HEADER_PROBE_BYTES)
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+        raise QuarantineError(f"{path.name}: the file is empty (no header line)")
+    text = _decode_probe(data, dialect.encoding)
+    try:
+        reader = csv.reader(
+            io.StringIO(text, newline=""),
+            delimiter=dialect.delimiter,
+            quotechar=dialect.quote,
+            doublequote=dialect.escape == dialect.quote,
+            escapechar=None if dialect.escape == dialect.quote else dialect.escape,
+            strict=False,
+        )
+        header = next(reader, [])
+    except csv.Error as error:
+        raise QuarantineError(f"{path.name}, line 1: the header cannot be read: {error}") from None
+    return [cell.strip().lstrip("\ufeff").strip() for cell in header]
+
+
+@dataclass
+class Staged:
+    """What a reader put in `_dl_read` / `_dl_structural`."""
+
+    header: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def drop_temp(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Drop temp tables or views by name, whichever each is."""
+    for name in names:
+        row = con.execute(
+            "select 'view' from duckdb_views() where temporary and view_name = ? "
+            "union all select 'table' from duckdb_tables() where temporary and table_name = ?",
+            [name, name],
+        ).fetchone()
+        if row is not None:
+            con.execute(f"drop {row[0]} temp.{name}")
+
+
+_drop = drop_temp
+
+
+def clear_stage(con: duckdb.DuckDBPyConnection) -> None:
+    _drop(
+        con,
+        "_dl_physical",
+        "_dl_read",
+        "_dl_structural",
+        "_dl_offsets",
+        "_dl_colnames",
+        "_dl_rejects",
+        "_dl_rejects_scan",
+    )
+
+
+def _column_names_table(con: duckdb.DuckDBPyConnection, display: list[str]) -> None:
+    con.execute("create or replace temp table _dl_colnames (internal varchar, display varchar)")
+    if display:
+        con.executemany("insert into _dl_colnames values (?, ?)", [[f"c{i}", name] for i, name in enumerate(display)])
+
+
+def stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    dialect: Dialect,
+    header: list[str],
+    display_names: list[str],
+    workdir: Path,
+) -> Staged:
+    """DuckDB reads the file with every column as text; rows it cannot split go to `_dl_structural`."""
+    staged = Staged(header)
+    source = path
+    if needs_transcoding(dialect):
+        source = workdir / "transcoded.csv"
+        transcode_to_utf8(path, source, dialect.encoding)
+        staged.notes.append(f"transcoded from {dialect.encoding}")
+    scan = scan_lines(source)
+    if len(header) > 1 and scan.blank_lines:
+        filled = workdir / "filled.csv"
+        fill_blank_lines(source, filled, dialect, len(header))
+        source = filled
+    try:
+        _read_csv(con, source, dialect, len(header))
+    except duckdb.InvalidInputException as error:
+        # Mixed CRLF / LF line endings stop DuckDB's strict parser outright (not per row): normalise them
+        # and read again; anything else that stops it is a file we cannot read as this layout says.
+        normalised = workdir / "normalised.csv"
+        normalise_line_endings(source, normalised)
+        try:
+            _read_csv(con, normalised, dialect, len(header))
+        except duckdb.Error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise QuarantineError(
+                f"{path.name}: DuckDB cannot read the file with the pinned dialect: {first}"
+            ) from None
+        staged.notes.append("mixed line endings normalised to LF")
+        scan = scan_lines(normalised)
+    except duckdb.Error as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise QuarantineError(f"{path.name}: DuckDB cannot read the file with the pinned dialect: {first}") from None
+    _column_names_table(con, display_names)
+    con.execute(
+        """
+        create or replace temp table _dl_structural as
+        with reasons as (
+            -- one message per kind of error (DuckDB repeats "missing columns" once per missing column)
+            select
+                line,
+                string_agg(lower(error_type::varchar) || ': ' || message, '; ' order by error_type::varchar)
+                    as reason
+            from (
+                select line, error_type, arg_min(error_message, coalesce(column_idx, 0)) as message
+                from temp._dl_rejects
+                group by line, error_type
+            )
+            group by line
+        )
+        select
+            r.line,
+            coalesce(
+                string_agg(distinct coalesce(n.display, r.column_name), ', '
+                           order by coalesce(n.display, r.column_name))
+                    filter (where coalesce(n.display, r.column_name) is not null),
+                ''
+            ) as column_name,
+            any_value(r.csv_line) as raw_line,
+            any_value(s.reason) as reason
+        from temp._dl_rejects as r
+        left join _dl_colnames as n on n.internal = r.column_name
+        left join reasons as s on s.line = r.line
+        group by r.line
+        """
+    )
+    # DuckDB numbers the lines of the rows it rejects (a record whose quoted value spans several physical
+    # lines counts as one); the rows it keeps are numbered in between, so every record gets one line.
+    con.execute(
+        """
+        create or replace temp table _dl_offsets as
+        select loaded_before, max(rejected_so_far) as rejected_so_far
+        from (
+            select
+                line - 1 - row_number() over (order by line) as loaded_before,
+                row_number() over (order by line) as rejected_so_far
+            from _dl_structural
+        )
+        group by loaded_before
+        """
+    )
+    if con.execute("select count(*) from _dl_structural").fetchone()[0]:
+        con.execute(
+            """
+            update _dl_read
+            set _line = _dl_read._k + 1 + x.rejected_so_far, _row_number = _dl_read._k + x.rejected_so_far
+            from (
+                select t._k, o.rejected_so_far
+                from _dl_read as t
+                asof join _dl_offsets as o on t._k > o.loaded_before
+            ) as x
+            where x._k = _dl_read._k
+            """
+        )
+    _physical_lines(con, scan, len(header))
+    _drop(con, "_dl_offsets", "_dl_rejects", "_dl_rejects_scan")
+    return staged
+
+
+def _physical_lines(con: duckdb.DuckDBPyConnection, scan: LineScan, width: int) -> None:
+    """Turn DuckDB's line numbers (a record spanning several lines counts one) into physical lines.
+
+    Only needed, and only done, when a quoted value holds a line break: then each record's line moves
+    down by the line breaks inside the records before it (one window over the file, in SQL).
+    """
+    row = con.execute("select (select max(_k) from _dl_read), (select count(*) from _dl_structural)").fetchone()
+    records = (row[0] or 0) + row[1] if row else 0
+    terminators = records + 1 if scan.final_newline else records
+    if scan.newlines <= terminators:
+        return
+    breaks = " + ".join(f"coalesce(length(c{i}) - length(replace(c{i}, chr(10), '')), 0)" for i in range(width)) or "0"
+    con.execute(
+        f"""
+        create or replace temp table _dl_physical as
+        with records as (
+            select _line as line, {breaks} as breaks from _dl_read
+            union all
+            select line, length(raw_line) - length(replace(raw_line, chr(10), '')) from _dl_structural
+        )
+        select
+            line,
+            line + coalesce(sum(breaks) over (order by line rows between unbounded preceding and 1 preceding), 0)
+                as physical
+        from records
+        """
+    )
+    con.execute("update _dl_read set _line = p.physical from _dl_physical as p where p.line = _dl_read._line")
+    con.execute("update _dl_structural set line = p.physical from _dl_physical as p where p.line = _dl_structural.line")
+    _drop(con, "_dl_physical")
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, source: Path, dialect: Dialect, width: int) -> None:
+    """`_dl_read`: `_k` (the record's number among those DuckDB kept), `_line`, `_row_number` (correct
+    until rows were rejected before it: stage_csv moves them down), `c0` ..; empty records dropped."""
+    _drop(con, "_dl_rejects", "_dl_rejects_scan", "_dl_read")
+    columns = "{" + ", ".join(f"'c{i}': 'varchar'" for i in range(width)) + "}"
+    fields = ", ".join(f"c{i}" for i in range(width))
+    # A record whose every field is empty (a blank line, a line of delimiters only) is no row.
+    all_empty = " and ".join(f"c{i} is null" for i in range(width)) or "false"
+    con.execute(
+        f"""
+        create or replace temp table _dl_read as
+        select _k, _k + 1 as _line, _k as _row_number, {fields}
+        from (
+            select
+                row_number() over () as _k,
+                *
+            from read_csv(
+                {sql_text(str(source))},
+                header = true,
+                delim = {sql_text(dialect.delimiter)},
+                quote = {sql_text(dialect.quote)},
+                escape = {sql_text(dialect.escape)},
+                encoding = 'utf-8',
+                auto_detect = false,
+                strict_mode = true,
+                null_padding = false,
+                columns = {columns},
+                store_rejects = true,
+                rejects_scan = '_dl_rejects_scan',
+                rejects_table = '_dl_rejects'
+            )
+        )
+        where not ({all_empty})
+        """
+    )
+
+
+# ---------------------------------------------------------------- Excel and JSON: Python iterates
+
+
+def _strftime_format(formats: tuple[str, ...]) -> str:
+    return formats[0].replace("%z", "").replace("Z", "")
+
+
+def render_cell(value: Any, dialect: Dialect, column_type: str | None = None) -> str | None:
+    """A typed cell (Excel, JSON) as text in the file's dialect, so one parser reads every format.
+
+    Dates and times are written in the dialect's first format for the column's type (a date-time cell in
+    a date column as its date; a date cell in a timestamp column at midnight)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return dialect.true_values[0] if value else dialect.false_values[0]
+    if isinstance(value, dt.datetime):
+        if column_type == "date":
+            return value.strftime(_strftime_format(dialect.date_formats))
+        return value.strftime(_strftime_format(dialect.timestamp_formats))
+    if isinstance(value, dt.date):
+        if column_type == "timestamp":
+            return dt.datetime.combine(value, dt.time()).strftime(_strftime_format(dialect.timestamp_formats))
+        return value.strftime(_strftime_format(dialect.date_formats))
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        text = str(int(value)) if value.is_integer() and abs(value) < 1e15 else format(Decimal(repr(value)), "f")
+    elif isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    else:
+        return str(value)
+    return text.replace(".", dialect.decimal_separator) if dialect.decimal_separator != "." else text
+
+
+@dataclass
+class Record:
+    line: int
+    row_number: int
+    values: list[str | None]
+
+
+@dataclass
+class StructuralReject:
+    line: int
+    column_name: str
+    raw_line: str
+    reason: str
+
+
+def stage_records(
+    con: duckdb.DuckDBPyConnection,
+    header: list[str],
+    display_names: list[str],
+    records: Iterable[Record | StructuralReject],
+    workdir: Path,
+    name: str = "records",
+) -> Staged:
+    """Rows produced in Python (Excel, JSON, UBL) through a temporary UTF-8 CSV into `_dl_read`."""
+    target = workdir / f"{name}.csv"
+    rejects: list[StructuralReject] = []
+    width = len(header)
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["_line", "_row_number", *(f"c{i}" for i in range(width))])
+        for item in records:
+            if isinstance(item, StructuralReject):
+                rejects.append(item)
+            else:
+                writer.writerow([item.line, item.row_number, *item.values])
+    columns = "{'_line': 'bigint', '_row_number': 'bigint'" + "".join(f", 'c{i}': 'varchar'" for i in range(width))
+    con.execute(
+        f"""
+        create or replace temp table _dl_read as
+        select * from read_csv(
+            {sql_text(str(target))}, header = true, delim = ',', quote = '"', escape = '"',
+            auto_detect = false, strict_mode = true, columns = {columns}}}
+        )
+        """
+    )
+    con.execute(
+        "create or replace temp table _dl_structural "
+        "(line bigint, column_name varchar, raw_line varchar, reason varchar)"
+    )
+    if rejects:
+        con.executemany(
+            "insert into _dl_structural values (?, ?, ?, ?)",
+            [[r.line, r.column_name, r.raw_line, r.reason] for r in rejects],
+        )
+    _column_names_table(con, display_names)
+    return Staged(header)
+
+
+def _sheet_rows(path: Path, spec: FileSpec) -> list[list[Any]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        names = workbook.sheet_names
+        if isinstance(spec.sheet, int):
+            if spec.sheet >= len(names):
+                raise QuarantineError(f"{path.name}: the workbook has no sheet number {spec.sheet} ({names})")
+            sheet = workbook.get_sheet_by_index(spec.sheet)
+        else:
+            if spec.sheet not in names:
+                raise QuarantineError(f"{path.name}: the workbook has no sheet {spec.sheet!r} (sheets: {names})")
+            sheet = workbook.get_sheet_by_name(spec.sheet)
+        rows = sheet.to_python(skip_empty_area=False)
+        start_row = sheet.start[0] if sheet.start else 0
+    except QuarantineError:
+        raise
+    except Exception as error:  # calamine raises its own error types for broken zip/xml
+        raise QuarantineError(f"{path.name}: not a readable .xlsx workbook ({type(error).__name__}: {error})") from None
+    # Keep sheet row numbers exact whatever calamine does with leading empty rows.
+    return [[] for _ in range(start_row if len(rows) and start_row else 0)] + rows
+
+
+def read_xlsx(path: Path, spec: FileSpec) -> tuple[list[str], list[list[Any]], int]:
+    """(header, all rows of the sheet, 1-based sheet row of the header)."""
+    rows = _sheet_rows(path, spec)
+    header_index = spec.header_row - 1
+    if len(rows) <= header_index or not any(cell not in ("", None) for cell in rows[header_index]):
+        raise QuarantineError(f"{path.name}: the sheet is empty (no header in row {spec.header_row})")
+    header = [render_cell(cell, spec.dialect) or "" for cell in rows[header_index]]
+    header = [cell.strip() for cell in header]
+    while header and header[-1] == "":
+        header.pop()
+    return header, rows, spec.header_row
+
+
+def xlsx_records(
+    rows: list[list[Any]], header_row: int, types: list[str | None], dialect: Dialect
+) -> Iterator[Record | StructuralReject]:
+    """Data rows below the header; `types` is the target type per header position (None: not typed)."""
+    width = len(types)
+    for index in range(header_row, len(rows)):
+        cells = [
+            render_cell(cell, dialect, types[position] if position < width else None)
+            for position, cell in enumerate(rows[index])
+        ]
+        sheet_row = index + 1
+        if not any(cell is not None and cell.strip() for cell in cells):
+            continue  # an empty row is no record
+        overflow = [cell for cell in cells[width:] if cell is not None and cell.strip()]
+        if overflow:
+            raw = dialect.delimiter.join(cell or "" for cell in cells)
+            yield StructuralReject(
+                sheet_row, "", raw, f"too many columns: a value beyond the {width} columns of the header row"
+            )
+            continue
+        values = (cells + [None] * width)[:width]
+        yield Record(sheet_row, sheet_row - header_row, values)
+
+
+def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, dict) and item:
+            flat.update(_flatten(item, f"{name}."))
+        else:
+            flat[name] = item
+    return flat
+
+
+def read_json_records(path: Path, spec: FileSpec) -> tuple[list[str], list[Any]]:
+    """(the union of the records' keys in first-seen order, the records) of a JSON records file."""
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise QuarantineError(f"{path.name}: the file is empty")
+    try:
+        document = json.loads(raw.decode(spec.dialect.encoding if spec.dialect.encoding != "utf-8" else "utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise QuarantineError(f"{path.name}: not valid JSON: {error}") from None
+    records: Any = document
+    for key in spec.records_path:
+        if not isinstance(records, dict) or key not in records:
+            raise QuarantineError(f"{path.name}: no {'.'.join(spec.records_path)!r} list in the JSON document")
+        records = records[key]
+    if not isinstance(records, list):
+        raise QuarantineError(f"{path.name}: {'.'.join(spec.records_path) or 'the document'} is not a list of records")
+    keys: dict[str, None] = {}
+    for record in records:
+        if isinstance(record, dict):
+            keys.update(dict.fromkeys(_flatten(record)))
+    return list(keys), records
+
+
+def json_records(records: list[Any], header: list[str], dialect: Dialect) -> Iterator[Record | StructuralReject]:
+    for index, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            yield StructuralReject(
+                index, "", json.dumps(record, ensure_ascii=False)[:10000], "record is not a JSON object"
+            )
+            continue
+        flat = _flatten(record)
+        yield Record(index, index, [render_cell(flat.get(key), dialect) for key in header])

@@ -1,0 +1,209 @@
+"""UBL 2.1 invoices and credit notes (Peppol BIS Billing 3.0): one XML file, one document.
+
+The fields come from fixed UBL paths (below); their text goes through the same typed pass as every
+other format. A document is atomic: it loads with all its lines or, when anything in it cannot be read,
+not at all, with one ledger entry per problem (line 1 = the document, the element path as the column).
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dealledger.ingest.readers import QuarantineError
+
+CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+NS = {"cac": CAC, "cbc": CBC}
+ROOTS = {
+    "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice": ("invoice", "InvoiceLine", "InvoicedQuantity"),
+    "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote": (
+        "credit_note",
+        "CreditNoteLine",
+        "CreditedQuantity",
+    ),
+}
+_SUPPLIER = "cac:AccountingSupplierParty/cac:Party/"
+_CUSTOMER = "cac:AccountingCustomerParty/cac:Party/"
+_TOTAL = "cac:LegalMonetaryTotal/"
+
+# column -> path below the root element (ElementTree syntax with the cac/cbc prefixes)
+DOCUMENT_PATHS: dict[str, str] = {
+    "document_id": "cbc:ID",
+    "issue_date": "cbc:IssueDate",
+    "currency": "cbc:DocumentCurrencyCode",
+    "tax_currency": "cbc:TaxCurrencyCode",
+    "buyer_reference": "cbc:BuyerReference",
+    "order_reference": "cac:OrderReference/cbc:ID",
+    "sales_order_reference": "cac:OrderReference/cbc:SalesOrderID",
+    "contract_reference": "cac:ContractDocumentReference/cbc:ID",
+    "project_reference": "cac:ProjectReference/cbc:ID",
+    "billing_reference": "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID",
+    "billing_reference_issue_date": "cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueDate",
+    "accounting_cost": "cbc:AccountingCost",
+    "note": "cbc:Note",
+    "payment_id": "cac:PaymentMeans/cbc:PaymentID",
+    "supplier_name": _SUPPLIER + "cac:PartyName/cbc:Name",
+    "supplier_registration_name": _SUPPLIER + "cac:PartyLegalEntity/cbc:RegistrationName",
+    "supplier_vat": _SUPPLIER + "cac:PartyTaxScheme/cbc:CompanyID",
+    "supplier_company_id": _SUPPLIER + "cac:PartyLegalEntity/cbc:CompanyID",
+    "supplier_endpoint_id": _SUPPLIER + "cbc:EndpointID",
+    "customer_name": _CUSTOMER + "cac:PartyName/cbc:Name",
+    "customer_registration_name": _CUSTOMER + "cac:PartyLegalEntity/cbc:RegistrationName",
+    "customer_vat": _CUSTOMER + "cac:PartyTaxScheme/cbc:CompanyID",
+    "customer_company_id": _CUSTOMER + "cac:PartyLegalEntity/cbc:CompanyID",
+    "customer_id": _CUSTOMER + "cac:PartyIdentification/cbc:ID",
+    "customer_endpoint_id": _CUSTOMER + "cbc:EndpointID",
+    "line_extension_amount": _TOTAL + "cbc:LineExtensionAmount",
+    "net_amount": _TOTAL + "cbc:TaxExclusiveAmount",
+    "tax_inclusive_amount": _TOTAL + "cbc:TaxInclusiveAmount",
+    "allowance_total_amount": _TOTAL + "cbc:AllowanceTotalAmount",
+    "charge_total_amount": _TOTAL + "cbc:ChargeTotalAmount",
+    "prepaid_amount": _TOTAL + "cbc:PrepaidAmount",
+    "payable_amount": _TOTAL + "cbc:PayableAmount",
+    "customization_id": "cbc:CustomizationID",
+    "profile_id": "cbc:ProfileID",
+}
+# Filled in code: document_type, type_code, due_date, customer_company_id_scheme, tax_amount,
+# billing_references, line_count.
+DOCUMENT_COMPUTED = (
+    "document_type",
+    "type_code",
+    "due_date",
+    "customer_company_id_scheme",
+    "tax_amount",
+    "billing_references",
+    "line_count",
+)
+LINE_PATHS: dict[str, str] = {
+    "line_id": "cbc:ID",
+    "note": "cbc:Note",
+    "line_extension_amount": "cbc:LineExtensionAmount",
+    "accounting_cost": "cbc:AccountingCost",
+    "order_line_reference": "cac:OrderLineReference/cbc:LineID",
+    "period_start": "cac:InvoicePeriod/cbc:StartDate",
+    "period_end": "cac:InvoicePeriod/cbc:EndDate",
+    "item_name": "cac:Item/cbc:Name",
+    "item_description": "cac:Item/cbc:Description",
+    "sellers_item_id": "cac:Item/cac:SellersItemIdentification/cbc:ID",
+    "standard_item_id": "cac:Item/cac:StandardItemIdentification/cbc:ID",
+    "tax_category": "cac:Item/cac:ClassifiedTaxCategory/cbc:ID",
+    "vat_rate": "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent",
+    "price_amount": "cac:Price/cbc:PriceAmount",
+    "base_quantity": "cac:Price/cbc:BaseQuantity",
+}
+LINE_COMPUTED = ("document_id", "document_type", "line_number", "quantity", "unit_code")
+DOCUMENT_COLUMNS = frozenset(DOCUMENT_PATHS) | frozenset(DOCUMENT_COMPUTED)
+LINE_COLUMNS = frozenset(LINE_PATHS) | frozenset(LINE_COMPUTED)
+
+
+@dataclass(frozen=True)
+class Problem:
+    column_name: str  # element path
+    raw: str
+    reason: str
+
+
+@dataclass
+class UblDocument:
+    document_type: str
+    fields: dict[str, str | None] = field(default_factory=dict)
+    lines: list[dict[str, str | None]] = field(default_factory=list)
+    paths: dict[str, str] = field(default_factory=dict)  # document column -> element path
+    line_paths: list[dict[str, str]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _text(element: ET.Element | None) -> str | None:
+    if element is None or element.text is None:
+        return None
+    text = element.text.strip()
+    return text or None
+
+
+def root_kind(path: Path) -> tuple[str, str, str]:
+    """The document type of a UBL file from its root element, or QuarantineError for anything else."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise QuarantineError(f"{path.name}: the file is empty")
+    try:
+        for _event, element in ET.iterparse(path, events=("start",)):
+            if element.tag in ROOTS:
+                return ROOTS[element.tag]
+            raise QuarantineError(
+                f"{path.name}: root element {element.tag} is not a UBL 2.1 Invoice or CreditNote "
+                "(namespace urn:oasis:names:specification:ubl:schema:xsd:Invoice-2 / CreditNote-2)"
+            )
+    except ET.ParseError as error:
+        raise QuarantineError(f"{path.name}: not an XML document: {error}") from None
+    raise QuarantineError(f"{path.name}: no root element")
+
+
+def read_document(path: Path) -> UblDocument:
+    """Everything the raw tables need from one UBL file; problems instead of exceptions past the root."""
+    document_type, line_tag, quantity_tag = root_kind(path)
+    document = UblDocument(document_type)
+    data = path.read_bytes()
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        document.problems.append(
+            Problem("<!DOCTYPE>", "", "DTDs and entity declarations are not allowed in a UBL e-invoice")
+        )
+        return document
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as error:
+        line, column = error.position
+        document.problems.append(Problem("", "", f"not well-formed XML at line {line}, column {column}: {error}"))
+        return document
+    values: dict[str, str | None] = {}
+    for column, path_ in DOCUMENT_PATHS.items():
+        values[column] = _text(root.find(path_, NS))
+        document.paths[column] = path_
+    type_tag = "cbc:InvoiceTypeCode" if document_type == "invoice" else "cbc:CreditNoteTypeCode"
+    values["document_type"] = document_type
+    values["type_code"] = _text(root.find(type_tag, NS))
+    document.paths["type_code"] = type_tag
+    due = root.find("cbc:DueDate", NS)
+    document.paths["due_date"] = "cbc:DueDate"
+    if due is None:
+        due = root.find("cac:PaymentMeans/cbc:PaymentDueDate", NS)
+        document.paths["due_date"] = "cac:PaymentMeans/cbc:PaymentDueDate"
+    values["due_date"] = _text(due)
+    company = root.find(_CUSTOMER + "cac:PartyLegalEntity/cbc:CompanyID", NS)
+    values["customer_company_id_scheme"] = company.get("schemeID") if company is not None else None
+    document.paths["customer_company_id_scheme"] = _CUSTOMER + "cac:PartyLegalEntity/cbc:CompanyID/@schemeID"
+    # A document may carry a second TaxTotal in the tax currency: take the one in the document currency.
+    tax_amounts = root.findall("cac:TaxTotal/cbc:TaxAmount", NS)
+    in_currency = [e for e in tax_amounts if e.get("currencyID", "").strip() == (values["currency"] or "")]
+    values["tax_amount"] = _text((in_currency or tax_amounts or [None])[0])
+    document.paths["tax_amount"] = "cac:TaxTotal/cbc:TaxAmount"
+    references = [_text(e) for e in root.findall("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", NS)]
+    values["billing_references"] = json.dumps([r for r in references if r], ensure_ascii=False) if references else None
+    document.paths["billing_references"] = "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"
+    line_elements = root.findall(f"cac:{line_tag}", NS)
+    values["line_count"] = str(len(line_elements))
+    document.paths["line_count"] = f"cac:{line_tag}"
+    document.fields = values
+    for number, element in enumerate(line_elements, start=1):
+        prefix = f"cac:{line_tag}[{number}]/"
+        line: dict[str, str | None] = {}
+        paths: dict[str, str] = {}
+        for column, path_ in LINE_PATHS.items():
+            line[column] = _text(element.find(path_, NS))
+            paths[column] = prefix + path_
+        quantity = element.find(f"cbc:{quantity_tag}", NS)
+        line["quantity"] = _text(quantity)
+        line["unit_code"] = quantity.get("unitCode") if quantity is not None else None
+        paths["quantity"] = prefix + f"cbc:{quantity_tag}"
+        paths["unit_code"] = prefix + f"cbc:{quantity_tag}/@unitCode"
+        line["document_id"] = values["document_id"]
+        line["document_type"] = document_type
+        line["line_number"] = str(number)
+        paths["document_id"] = "cbc:ID"
+        paths["line_number"] = prefix.rstrip("/")
+        paths["document_type"] = "(root element)"
+        document.lines.append(line)
+        document.line_paths.append(paths)
+    return document
