@@ -38,9 +38,9 @@ with_events as (
         event_summary.first_invoiced_at,
         coalesce(event_summary.invoiced_amount, 0) as invoiced_amount,
         coalesce(event_summary.credited_amount, 0) as credited_amount,
-        coalesce(event_summary.verbal_order_event_count, 0)
-            + coalesce(event_summary.contract_signed_event_count, 0)
-            + case when event_summary.invoiced_event_count > 0 then 1 else 0 end as announcement_count
+        coalesce(event_summary.verbal_order_event_count, 0) as verbal_order_announcement_count,
+        coalesce(event_summary.contract_signed_event_count, 0) as signature_announcement_count,
+        case when event_summary.invoiced_event_count > 0 then 1 else 0 end as invoice_announcement_count
     from deals
     left join event_summary
         on event_summary.deal_id = deals.deal_id
@@ -77,10 +77,20 @@ final as (
         ) }} as timestamp) as booked_at,
         cast(with_events.invoiced_amount as decimal(18, 2)) as invoiced_amount,
         cast(with_events.credited_amount as decimal(18, 2)) as credited_amount,
-        cast(with_events.announcement_count as integer) as announcement_count,
+        cast(
+            with_events.verbal_order_announcement_count
+            + with_events.signature_announcement_count
+            + with_events.invoice_announcement_count
+            as integer
+        ) as announcement_count,
+        cast(with_events.verbal_order_announcement_count as integer) as verbal_order_announcement_count,
+        cast(with_events.signature_announcement_count as integer) as signature_announcement_count,
+        cast(with_events.invoice_announcement_count as integer) as invoice_announcement_count,
         cast(with_events.merged_record_count as integer) as merged_record_count,
         cast(with_events.lost_reason as varchar) as lost_reason,
-        cast(with_events.expected_close_date as date) as expected_close_date
+        cast(with_events.expected_close_date as date) as expected_close_date,
+        cast(with_events.source_file as varchar) as source_file,
+        cast(with_events.source_row as bigint) as source_row
     from with_events
 
 )
