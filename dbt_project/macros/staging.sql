@@ -30,8 +30,8 @@
             when upper({{ currency }}) in (
                 'BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV',
                 'XAF', 'XOF', 'XPF'
-            ) then {{ expression }}
-            else {{ expression }} / 100.0
+            ) then ({{ expression }})
+            else ({{ expression }}) / 100.0
         end
         as decimal(18, 2)
     )
