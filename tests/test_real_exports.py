@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -21,7 +22,9 @@ from dealledger.ingest.layouts import LAYOUTS, LAYOUTS_BY_KIND, layout_for_file
 from dealledger.ingest.loader import FileLoadResult, ensure_raw_tables, load_export_file
 from dealledger.settings import REPO_ROOT
 
-REALDATA = REPO_ROOT.parent / "shared" / "realdata"
+# Beside the repository (../shared/realdata); DEALLEDGER_REALDATA points elsewhere (a git worktree's parent
+# is not the checkout's).
+REALDATA = Path(os.environ.get("DEALLEDGER_REALDATA", REPO_ROOT.parent / "shared" / "realdata"))
 pytestmark = pytest.mark.skipif(not REALDATA.is_dir(), reason=f"{REALDATA} is not there")
 
 # file -> (layout kind, rows read, rows loaded, rows rejected)

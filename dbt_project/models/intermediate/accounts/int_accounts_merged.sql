@@ -6,7 +6,7 @@ with
 
 account_rows as (
 
-    select * from {{ ref('stg_crm__accounts') }}
+    select * from {{ ref('int_account_records_unioned') }}
 
 ),
 

@@ -23,7 +23,7 @@ account_name_rows as (
     select
         account_id,
         account_name
-    from {{ ref('stg_crm__accounts') }}
+    from {{ ref('int_account_records_unioned') }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 line_rows as (
 
-    select * from {{ ref('stg_billing__invoice_lines') }}
+    select * from {{ ref('int_invoice_line_records_unioned') }}
 
 ),
 

@@ -5,7 +5,7 @@ with
 
 invoice_rows as (
 
-    select * from {{ ref('stg_billing__invoices') }}
+    select * from {{ ref('int_invoice_records_unioned') }}
 
 ),
 

@@ -1,14 +1,23 @@
--- Which real deal every CRM deal record belongs to. A record merged into another follows the merge chain
+-- Which real deal every deal record belongs to. A record merged into another follows the merge chain
 -- (A -> B -> C: A and B belong to C); a deleted record, or one whose chain ends in a deleted record,
 -- belongs to no deal. A chain that points at a record never exported stops at the last known record.
+-- Deal exports are full exports: a record missing from the newest export of its source system (its
+-- last_export_date is older) was deleted there without a trace, and is marked deleted too, with the reason.
+-- A merged-away record that disappears (HubSpot drops merged deals) still belongs to its survivor.
 with recursive
 
 deal_records as (
 
     select
         deal_id,
+        source_system,
         merged_into_deal_id,
-        is_deleted
+        is_deleted,
+        last_export_date,
+        coalesce(
+            last_export_date < max(last_export_date) over (partition by source_system),
+            false
+        ) as is_missing_from_latest_export
     from {{ ref('int_deals_deduplicated') }}
 
 ),
@@ -52,13 +61,17 @@ resolved as (
 
     select
         deal_records.deal_id,
-        case
-            when deal_records.is_deleted or survivor.is_deleted then null
-            else chain_ends.chain_deal_id
-        end as surviving_deal_id,
+        chain_ends.chain_deal_id,
         chain_ends.merge_depth,
-        chain_ends.merge_depth > 0 as is_merged,
-        deal_records.is_deleted
+        deal_records.is_deleted,
+        deal_records.is_missing_from_latest_export,
+        deal_records.last_export_date,
+        case
+            when deal_records.is_deleted then 'deleted_in_source'
+            when deal_records.is_missing_from_latest_export and chain_ends.merge_depth = 0
+                then 'missing_from_latest_export'
+            when survivor.is_deleted or survivor.is_missing_from_latest_export then 'merged_into_deleted_deal'
+        end as deletion_reason
     from deal_records
     inner join chain_ends
         on chain_ends.deal_id = deal_records.deal_id
@@ -72,11 +85,14 @@ final as (
 
     select
         deal_id,
-        surviving_deal_id,
+        case when deletion_reason is null then chain_deal_id end as surviving_deal_id,
         merge_depth,
-        is_merged,
+        merge_depth > 0 as is_merged,
         is_deleted,
-        surviving_deal_id is not null and surviving_deal_id = deal_id as is_real_deal
+        is_missing_from_latest_export,
+        deletion_reason,
+        last_export_date,
+        deletion_reason is null and chain_deal_id = deal_id as is_real_deal
     from resolved
 
 )

@@ -6,7 +6,7 @@ with
 
 stage_change_rows as (
 
-    select * from {{ ref('stg_crm__deal_stage_changes') }}
+    select * from {{ ref('int_deal_stage_changes_unioned') }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 user_rows as (
 
-    select * from {{ ref('stg_crm__users') }}
+    select * from {{ ref('int_user_records_unioned') }}
 
 ),
 

@@ -1,0 +1,53 @@
+{#-
+    Shared by the staging models of the tool-specific sources (Salesforce, HubSpot, QuickBooks, Stripe,
+    UBL), which conform their tables to the shape of the generic crm / billing staging models.
+-#}
+
+{% macro lineage_columns(relation_alias=none) -%}
+    {#- The lineage every staging model carries, renamed as in the generic staging models. -#}
+    {%- set prefix = relation_alias ~ '.' if relation_alias else '' -%}
+    {{ prefix }}_source_file as source_file,
+    {{ prefix }}_content_hash as source_content_hash,
+    {{ prefix }}_row_number as source_row,
+    {{ prefix }}_load_id as load_id,
+    {{ prefix }}_export_date as export_date
+{%- endmacro %}
+
+
+{% macro source_key(source_system, expression) -%}
+    {#- An id in mart form: '<source>:<id>'; NULL when the id is empty. -#}
+    '{{ source_system }}:' || nullif(trim({{ expression }}), '')
+{%- endmacro %}
+
+
+{% macro minor_units_to_amount(expression, currency) -%}
+    {#-
+        Stripe keeps amounts as integers in the currency's minor unit: 1000 usd = 10.00 USD. Currencies
+        without a minor unit (Stripe's zero-decimal list: JPY, KRW, ...) are already whole units.
+    -#}
+    cast(
+        case
+            when upper({{ currency }}) in (
+                'BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV',
+                'XAF', 'XOF', 'XPF'
+            ) then ({{ expression }})
+            else ({{ expression }}) / 100.0
+        end
+        as decimal(18, 2)
+    )
+{%- endmacro %}
+
+
+{% macro union_conformed(models, columns) -%}
+    {#- The staging models of one entity stacked, in the column order of the generic model. -#}
+    {%- for model in models %}
+    select
+        {%- for column in columns %}
+        {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref(model) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}

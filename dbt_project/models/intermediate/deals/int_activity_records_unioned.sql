@@ -1,0 +1,10 @@
+-- Every exported activity row of every CRM source (crm activities, Salesforce tasks and events, HubSpot
+-- engagements) in the columns of stg_crm__activities.
+{{ union_conformed(
+    ['stg_crm__activities', 'stg_salesforce__activities', 'stg_hubspot__engagements'],
+    [
+        'activity_id', 'source_activity_id', 'deal_id', 'contact_id', 'owner_id', 'activity_type', 'activity_at',
+        'duration_minutes',
+        'source_file', 'source_content_hash', 'source_row', 'load_id', 'export_date',
+    ],
+) }}
