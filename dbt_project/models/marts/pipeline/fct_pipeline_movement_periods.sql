@@ -3,7 +3,7 @@
 -- the period (open deals expected to close in it) at its opening (the end of the day before it starts)
 -- and at its closing (its as_of_date), the movements in between (fct_pipeline_movements, signed: + into
 -- the pipeline, - out of it) and what stayed open. closing = opening + the sum of the movement columns,
--- exactly (singular test assert_pipeline_movements_add_up). An empty period has every amount and count 0.
+-- exactly (tested in _pipeline__models.yml). An empty period has every amount and count 0.
 with
 
 periods as (
@@ -128,7 +128,8 @@ movement_totals as (
         sum(case when movement_type = '{{ movement_type }}' then amount_eur else 0 end) as {{ movement_type }}_eur,
         count(case when movement_type = '{{ movement_type }}' then 1 end) as {{ movement_type }}_count,
         {%- endfor %}
-        sum(amount_eur) as net_change_eur
+        sum(amount_eur) as net_change_eur,
+        sum(deal_count_delta) as net_deal_count_change
     from movements
     group by
         period_grain,
@@ -155,6 +156,7 @@ final as (
         cast(coalesce(movement_totals.{{ movement_type }}_count, 0) as integer) as {{ movement_type }}_count,
         {%- endfor %}
         cast(coalesce(movement_totals.net_change_eur, 0) as decimal(18, 2)) as net_change_eur,
+        cast(coalesce(movement_totals.net_deal_count_change, 0) as integer) as net_deal_count_change,
         cast(coalesce(still_open.still_open_deal_count, 0) as integer) as still_open_deal_count,
         cast(coalesce(still_open.still_open_eur, 0) as decimal(18, 2)) as still_open_eur,
         cast(coalesce(edge_totals.closing_deal_count, 0) as integer) as closing_deal_count,
