@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+# The step from one period start to the next, per grain; GE has no expectation for gaps in a date spine.
+PERIOD_FREQUENCIES = {"day": "D", "week": "7D", "month": "MS", "quarter": "QS"}
+
 # GE phones home and draws progress bars unless told not to; neither belongs in a pipeline log.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -43,6 +46,25 @@ def load_suite_definition(path: Path) -> dict:
     return definition
 
 
+def missing_periods(frame: pd.DataFrame, spine: dict) -> list[str]:
+    """The periods missing from a table with a period spine (suite key `period_spine`).
+
+    Per grain, the period starts must run without a gap from the first to the last; with
+    `partition_columns`, every partition (e.g. every dimension value) must have all of them.
+    """
+    grain_column, start_column = spine["grain_column"], spine["start_column"]
+    partition_columns = spine.get("partition_columns", [])
+    missing: list[str] = []
+    for grain, rows in frame.groupby(grain_column):
+        starts = pd.to_datetime(rows[start_column])
+        expected = pd.date_range(starts.min(), starts.max(), freq=PERIOD_FREQUENCIES[grain])
+        missing += [f"{grain} {day.date()}" for day in expected.difference(starts)]
+        for partition, partition_rows in rows.groupby(partition_columns) if partition_columns else []:
+            gaps = expected.difference(pd.to_datetime(partition_rows[start_column]))
+            missing += [f"{grain} {day.date()} {partition}" for day in gaps]
+    return missing
+
+
 def validate_dataframe(frame: pd.DataFrame, suite_path: Path) -> SuiteResult:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -68,4 +90,17 @@ def validate_dataframe(frame: pd.DataFrame, suite_path: Path) -> SuiteResult:
         for result in validation.results
         if not result.success
     ]
-    return SuiteResult(suite=suite.name, evaluated=len(validation.results), failed=failed)
+    evaluated = len(validation.results)
+    if "period_spine" in definition:
+        evaluated += 1
+        gaps = missing_periods(frame, definition["period_spine"])
+        if gaps:
+            failed.append(
+                FailedExpectation(
+                    expectation="period_spine_complete",
+                    column=definition["period_spine"]["start_column"],
+                    unexpected_count=len(gaps),
+                    sample=gaps[:5],
+                )
+            )
+    return SuiteResult(suite=suite.name, evaluated=evaluated, failed=failed)
