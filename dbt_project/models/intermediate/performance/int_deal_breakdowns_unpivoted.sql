@@ -1,0 +1,46 @@
+-- One row per deal and breakdown: the dimensions every per-period performance mart is cut by, in one
+-- long shape (breakdown, breakdown_value), so each mart aggregates once and the 'total' breakdown is
+-- just another value. A missing value is 'unknown', never NULL (it is part of the grain).
+with
+
+outcomes as (
+
+    select * from {{ ref('int_deal_outcomes_classified') }}
+
+),
+
+unpivoted as (
+
+    select deal_id, 'total' as breakdown, 'all' as breakdown_value from outcomes
+    union all
+    select deal_id, 'owner' as breakdown, owner_id as breakdown_value from outcomes
+    union all
+    select deal_id, 'team' as breakdown, team as breakdown_value from outcomes
+    union all
+    select deal_id, 'lead_source' as breakdown, lead_source as breakdown_value from outcomes
+    union all
+    select
+        deal_id,
+        'referral' as breakdown,
+        case when is_referred then 'referred' else 'other' end as breakdown_value
+    from outcomes
+    union all
+    select
+        deal_id,
+        'decision_maker' as breakdown,
+        case when has_met_decision_maker_before_proposal then 'met' else 'not_met' end as breakdown_value
+    from outcomes
+
+),
+
+final as (
+
+    select
+        deal_id,
+        breakdown,
+        coalesce(breakdown_value, 'unknown') as breakdown_value
+    from unpivoted
+
+)
+
+select * from final
