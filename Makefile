@@ -20,7 +20,7 @@ $(INSTALLED): pyproject.toml
 
 # dagster-dbt reads the manifest when the code location loads; it is built here, never at import.
 manifest: $(INSTALLED)
-	$(BIN)/dbt parse --quiet --project-dir $(DBT_DIR) --profiles-dir $(DBT_DIR)
+	$(BIN)/dbt parse --quiet --project-dir $(CURDIR)/$(DBT_DIR) --profiles-dir $(CURDIR)/$(DBT_DIR)
 
 # The dashboard tests drive Debian's chromium headless (docs/dashboards.md); installed when missing.
 browser:

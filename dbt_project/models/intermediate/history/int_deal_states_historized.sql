@@ -10,7 +10,7 @@ with
 
 deal_rows as (
 
-    select * from {{ ref('stg_crm__deals') }}
+    select * from {{ ref('int_deal_records_unioned') }}
 
 ),
 

@@ -7,13 +7,13 @@ with
 
 activity_rows as (
 
-    select * from {{ ref('stg_crm__activities') }}
+    select * from {{ ref('int_activity_records_unioned') }}
 
 ),
 
 contact_rows as (
 
-    select * from {{ ref('stg_crm__contacts') }}
+    select * from {{ ref('int_contact_records_unioned') }}
 
 ),
 

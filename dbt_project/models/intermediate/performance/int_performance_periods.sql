@@ -11,7 +11,7 @@ deals as (
 
 deal_rows as (
 
-    select * from {{ ref('stg_crm__deals') }}
+    select * from {{ ref('int_deal_records_unioned') }}
 
 ),
 
