@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -29,11 +30,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from test_dbt_unit import DBT_PROJECT_DIR, create_raw_tables, failed_nodes, load_exports, run_dbt
 
 from dealledger.demo.generator import generate_demo
 from dealledger.quality.expectations import validate_dataframe
 from dealledger.settings import REPO_ROOT
-from test_dbt_unit import DBT_PROJECT_DIR, create_raw_tables, failed_nodes, load_exports, run_dbt
 
 PIPELINE_SELECTION = ["--select", "+path:models/marts/pipeline", "stale_thresholds"]
 EXPORTS = ("2026-03-30", "2026-03-31", "2026-04-02")
@@ -133,7 +134,9 @@ def write_fixture_inbox(inbox: Path, up_to: str) -> None:
         )
         activities = [f"{a},{d},,U001,meeting,{at} 11:00:00,30" for a, d, at, seen in ACTIVITIES if seen <= export]
         (inbox / f"crm_activities_{stamp}.csv").write_text(
-            "\n".join(["activity_id,deal_id,contact_id,owner_id,activity_type,activity_at,duration_minutes", *activities])
+            "\n".join(
+                ["activity_id,deal_id,contact_id,owner_id,activity_type,activity_at,duration_minutes", *activities]
+            )
             + "\n"
         )
     (inbox / "crm_users_20260330.csv").write_text(
@@ -187,8 +190,14 @@ def test_history_has_one_version_per_exported_state(fixture_pipeline: PipelineBu
         "from int_deal_states_historized where deal_id in ('crm:D1', 'crm:D5', 'crm:D6') order by deal_id, valid_from"
     )
     rows = [
-        (row.deal_id, str(row.valid_from.date()), None if pd.isna(row.valid_to) else str(row.valid_to.date()),
-         row.record_state, euros(row.amount) if not pd.isna(row.amount) else None, str(row.expected_close_date.date()))
+        (
+            row.deal_id,
+            str(row.valid_from.date()),
+            None if pd.isna(row.valid_to) else str(row.valid_to.date()),
+            row.record_state,
+            euros(row.amount) if not pd.isna(row.amount) else None,
+            str(row.expected_close_date.date()),
+        )
         for row in versions.itertuples()
     ]
     assert rows == [
@@ -208,8 +217,12 @@ def test_open_and_weighted_pipeline_per_day(fixture_pipeline: PipelineBuild):
         "where period_grain = 'day' and dimension_name = 'all' order by period_start_date"
     )
     assert [
-        (str(row.period_start_date.date()), row.open_deal_count, euros(row.open_pipeline_eur),
-         euros(row.weighted_pipeline_eur))
+        (
+            str(row.period_start_date.date()),
+            row.open_deal_count,
+            euros(row.open_pipeline_eur),
+            euros(row.weighted_pipeline_eur),
+        )
         for row in days.itertuples()
     ] == [
         # D1 5000 + D2 4000 + D3 250 + D4 4000 + D5 150 + D8 4500
@@ -225,8 +238,13 @@ def test_open_and_weighted_pipeline_per_day(fixture_pipeline: PipelineBuild):
         "where period_grain <> 'day' and dimension_name = 'all' order by period_grain, period_start_date"
     )
     assert [
-        (row.period_grain, str(row.period_start_date.date()), str(row.as_of_date.date()), row.is_complete,
-         euros(row.open_pipeline_eur))
+        (
+            row.period_grain,
+            str(row.period_start_date.date()),
+            str(row.as_of_date.date()),
+            row.is_complete,
+            euros(row.open_pipeline_eur),
+        )
         for row in periods.itertuples()
     ] == [
         ("month", "2026-03-01", "2026-03-31", True, euros(61000)),
@@ -244,7 +262,10 @@ def test_pipeline_per_dimension_and_empty_values(fixture_pipeline: PipelineBuild
         "and dimension_name in ('owner', 'team', 'lead_source') order by dimension_name, dimension_value"
     )
     by_value = {(row.dimension_name, row.dimension_value): row for row in rows.itertuples()}
-    assert (by_value[("owner", "crm:U001")].open_deal_count, euros(by_value[("owner", "crm:U001")].open_pipeline_eur)) == (
+    assert (
+        by_value[("owner", "crm:U001")].open_deal_count,
+        euros(by_value[("owner", "crm:U001")].open_pipeline_eur),
+    ) == (
         1,
         euros(11000),
     )
@@ -268,8 +289,11 @@ def test_stale_deals(fixture_pipeline: PipelineBuild):
         "last_activity_date from fct_pipeline_snapshots where is_stale or deal_id = 'crm:D8' order by date_day, deal_id"
     )
     flags = {
-        (str(row.date_day.date()), row.deal_id): (row.is_stale_no_activity, row.is_stale_no_stage_change,
-                                                 row.is_past_close_date)
+        (str(row.date_day.date()), row.deal_id): (
+            row.is_stale_no_activity,
+            row.is_stale_no_stage_change,
+            row.is_past_close_date,
+        )
         for row in stale.itertuples()
         if row.deal_id != "crm:D8"
     }
@@ -284,15 +308,25 @@ def test_stale_deals(fixture_pipeline: PipelineBuild):
         ("2026-04-02", "crm:D1"): (False, True, False),
     }
     # D8's activity of 03-29 was first exported on 04-02: earlier days do not know it.
-    d8 = {str(row.date_day.date()): str(row.last_activity_date.date()) for row in stale.itertuples() if row.deal_id == "crm:D8"}
-    assert d8 == {"2026-03-30": "2026-03-27", "2026-03-31": "2026-03-27", "2026-04-01": "2026-03-27",
-                  "2026-04-02": "2026-03-29"}
+    d8 = {
+        str(row.date_day.date()): str(row.last_activity_date.date())
+        for row in stale.itertuples()
+        if row.deal_id == "crm:D8"
+    }
+    assert d8 == {
+        "2026-03-30": "2026-03-27",
+        "2026-03-31": "2026-03-27",
+        "2026-04-01": "2026-03-27",
+        "2026-04-02": "2026-03-29",
+    }
     shares = fixture_pipeline.frame(
-        "select period_start_date, stale_deal_count, stale_pipeline_eur, stale_pipeline_share from fct_pipeline_periods "
+        "select period_start_date, stale_deal_count, stale_pipeline_eur, stale_pipeline_share "
+        "from fct_pipeline_periods "
         "where period_grain = 'day' and dimension_name = 'all' order by period_start_date"
     )
-    assert [(row.stale_deal_count, euros(row.stale_pipeline_eur), row.stale_pipeline_share)
-            for row in shares.itertuples()] == [
+    assert [
+        (row.stale_deal_count, euros(row.stale_pipeline_eur), row.stale_pipeline_share) for row in shares.itertuples()
+    ] == [
         (3, euros(23000), 23000 / 55000),
         (2, euros(17000), 17000 / 61000),
         (2, euros(17000), 17000 / 61000),
@@ -300,8 +334,17 @@ def test_stale_deals(fixture_pipeline: PipelineBuild):
     ]
 
 
-MOVEMENT_COLUMNS = ("new", "pulled_in", "amount_up", "amount_down", "pushed_out", "won", "lost", "removed",
-                    "reassigned")
+MOVEMENT_COLUMNS = (
+    "new",
+    "pulled_in",
+    "amount_up",
+    "amount_down",
+    "pushed_out",
+    "won",
+    "lost",
+    "removed",
+    "reassigned",
+)
 
 
 def waterfall(build: PipelineBuild, grain: str, start: str, dimension: str = "all", value: str = "all") -> dict:
@@ -312,9 +355,12 @@ def waterfall(build: PipelineBuild, grain: str, start: str, dimension: str = "al
     assert len(frame) == 1
     row = frame.iloc[0]
     amounts = {name: euros(row[f"{name}_eur"]) for name in MOVEMENT_COLUMNS}
-    return {"opening": euros(row.opening_pipeline_eur), "closing": euros(row.closing_pipeline_eur),
-            "still_open": (row.still_open_deal_count, euros(row.still_open_eur)),
-            **{name: amount for name, amount in amounts.items() if amount != 0}}
+    return {
+        "opening": euros(row.opening_pipeline_eur),
+        "closing": euros(row.closing_pipeline_eur),
+        "still_open": (row.still_open_deal_count, euros(row.still_open_eur)),
+        **{name: amount for name, amount in amounts.items() if amount != 0},
+    }
 
 
 def test_pipeline_movement_per_quarter(fixture_pipeline: PipelineBuild):
@@ -333,17 +379,27 @@ def test_pipeline_movement_per_quarter(fixture_pipeline: PipelineBuild):
     }
     # Q1: D4 entered on E1 expecting to close on 03-25, then slipped to 04-20 on E2.
     assert waterfall(fixture_pipeline, "quarter", "2026-01-01") == {
-        "opening": euros(0), "new": euros(8000), "pushed_out": euros(-8000), "closing": euros(0),
+        "opening": euros(0),
+        "new": euros(8000),
+        "pushed_out": euros(-8000),
+        "closing": euros(0),
         "still_open": (0, euros(0)),
     }
     # An empty period: nothing expected to close in the week of 03-30.
     assert waterfall(fixture_pipeline, "week", "2026-03-30") == {
-        "opening": euros(0), "closing": euros(0), "still_open": (0, euros(0)),
+        "opening": euros(0),
+        "closing": euros(0),
+        "still_open": (0, euros(0)),
     }
     # Per owner: U002's part of Q2.
     assert waterfall(fixture_pipeline, "quarter", "2026-04-01", "owner", "crm:U002") == {
-        "opening": euros(13000), "new": euros(4000), "pulled_in": euros(9000), "pushed_out": euros(-8000),
-        "lost": euros(-5000), "closing": euros(13000), "still_open": (0, euros(0)),
+        "opening": euros(13000),
+        "new": euros(4000),
+        "pulled_in": euros(9000),
+        "pushed_out": euros(-8000),
+        "lost": euros(-5000),
+        "closing": euros(13000),
+        "still_open": (0, euros(0)),
     }
 
 
@@ -426,6 +482,7 @@ def test_demo_movements_add_up_and_end_at_the_truth(demo_pipeline: tuple[Pipelin
         "or closing_deal_count <> opening_deal_count + net_deal_count_change"
     )
     assert mismatches == (0,)
+    assert build.one("select count(distinct movement_type) from fct_pipeline_movements")[0] >= 3
     # The demo's exports are on consecutive days: one day period each.
     assert build.one("select count(*) from dim_pipeline_periods where period_grain = 'day'") == (
         len(summary["crm_export_dates"]),
@@ -441,12 +498,24 @@ def test_demo_movements_add_up_and_end_at_the_truth(demo_pipeline: tuple[Pipelin
 def mf_query(build: PipelineBuild, metrics: list[str], group_by: str, where: list[str]) -> pd.DataFrame:
     """`mf query` as an analyst runs it, on the fixture's database; the CSV it writes, as a frame."""
     out = build.work_dir / f"mf_{metrics[0]}_{group_by}.csv"
-    command = [str(Path(sys.executable).parent / "mf"), "query", "--metrics", ",".join(metrics), "--group-by",
-               group_by, "--csv", str(out)]
+    command = [
+        str(Path(sys.executable).parent / "mf"),
+        "query",
+        "--metrics",
+        ",".join(metrics),
+        "--group-by",
+        group_by,
+        "--csv",
+        str(out),
+    ]
     for condition in where:
         command += ["--where", condition]
-    env = {**os.environ, "DEALLEDGER_BUILD_DB": str(build.db), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-           "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR)}
+    env = {
+        **os.environ,
+        "DEALLEDGER_BUILD_DB": str(build.db),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+    }
     result = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=False)
     assert result.returncode == 0 and out.exists(), result.stdout[-3000:] + result.stderr[-3000:]
     with out.open(newline="") as handle:
@@ -454,10 +523,22 @@ def mf_query(build: PipelineBuild, metrics: list[str], group_by: str, where: lis
 
 
 def test_metricflow_gives_the_mart_values(fixture_pipeline: PipelineBuild):
-    snapshot_metrics = ["open_pipeline_eur", "open_deal_count", "weighted_pipeline_eur", "stale_pipeline_eur",
-                        "stale_deal_count", "stale_pipeline_share"]
-    mart_columns = ["open_pipeline_eur", "open_deal_count", "weighted_pipeline_eur", "stale_pipeline_eur",
-                    "stale_deal_count", "stale_pipeline_share"]
+    snapshot_metrics = [
+        "open_pipeline_eur",
+        "open_deal_count",
+        "weighted_pipeline_eur",
+        "stale_pipeline_eur",
+        "stale_deal_count",
+        "stale_pipeline_share",
+    ]
+    mart_columns = [
+        "open_pipeline_eur",
+        "open_deal_count",
+        "weighted_pipeline_eur",
+        "stale_pipeline_eur",
+        "stale_deal_count",
+        "stale_pipeline_share",
+    ]
     for grain in ("day", "quarter"):
         semantic = mf_query(fixture_pipeline, snapshot_metrics, f"metric_time__{grain}", [])
         mart = fixture_pipeline.frame(
@@ -477,8 +558,10 @@ def test_metricflow_gives_the_mart_values(fixture_pipeline: PipelineBuild):
         fixture_pipeline,
         movement_metrics,
         "metric_time__quarter",
-        ["{{ Dimension('pipeline_movement__period_grain') }} = 'quarter'",
-         "{{ Dimension('pipeline_movement__dimension_name') }} = 'all'"],
+        [
+            "{{ Dimension('pipeline_movement__period_grain') }} = 'quarter'",
+            "{{ Dimension('pipeline_movement__dimension_name') }} = 'all'",
+        ],
     ).sort_values("metric_time__quarter")
     mart = fixture_pipeline.frame(
         f"select {', '.join(f'{name}_eur' for name in MOVEMENT_COLUMNS)} from fct_pipeline_movement_periods "
@@ -491,8 +574,10 @@ def test_metricflow_gives_the_mart_values(fixture_pipeline: PipelineBuild):
         fixture_pipeline,
         ["pipeline_coverage_ratio"],
         "metric_time__day",
-        ["{{ Dimension('pipeline_coverage_row__period_grain') }} = 'day'",
-         "{{ Dimension('pipeline_coverage_row__team') }} = '(all)'"],
+        [
+            "{{ Dimension('pipeline_coverage_row__period_grain') }} = 'day'",
+            "{{ Dimension('pipeline_coverage_row__team') }} = '(all)'",
+        ],
     ).sort_values("metric_time__day")
     mart = fixture_pipeline.frame(
         "select coverage_ratio from fct_pipeline_coverage where period_grain = 'day' and team = '(all)' "
@@ -501,3 +586,35 @@ def test_metricflow_gives_the_mart_values(fixture_pipeline: PipelineBuild):
     assert [float(value) for value in semantic["pipeline_coverage_ratio"]] == pytest.approx(
         list(mart.coverage_ratio), abs=1e-12
     )
+
+
+def test_a_stage_probability_outside_0_to_1_fails_the_seed_test(tmp_path: Path):
+    """A probability written as a percentage (50 instead of 0.50) must stop the build."""
+    project, seeds = tmp_path / "dbt_project", tmp_path / "seeds"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(REPO_ROOT / "seeds", seeds)
+    milestones = seeds / "stage_milestones.csv"
+    milestones.write_text(milestones.read_text().replace("Proposal,proposal,3,0.50", "Proposal,proposal,3,50"))
+    project_yml = project / "dbt_project.yml"
+    project_yml.write_text(project_yml.read_text().replace("../seeds", str(seeds)))
+    dbt = Path(sys.executable).parent / "dbt"
+    result = subprocess.run(
+        [
+            str(dbt),
+            "build",
+            "--select",
+            "stage_milestones",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+        ],
+        env={**os.environ, "DEALLEDGER_BUILD_DB": str(tmp_path / "build.duckdb")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    failed = [name for name in failed_nodes(project) if "stage_probability" in name]
+    assert len(failed) == 1
+    assert failed[0].startswith("test.dealledger.accepted_range_stage_milestones_stage_probability")
