@@ -51,3 +51,16 @@
     {%- endif %}
     {%- endfor %}
 {%- endmacro %}
+
+
+{% macro extra_field(key, relation_alias=none) -%}
+    {#- A field the ingest kept in the `_extra` json column (custom fields, portal properties), as text. -#}
+    {%- set prefix = relation_alias ~ '.' if relation_alias else '' -%}
+    json_extract_string({{ prefix }}_extra, '$.{{ key }}')
+{%- endmacro %}
+
+
+{% macro split_to_rows(expression, separator) -%}
+    {#- One row per element of a separated list ('1;2;3' -> three rows), in a select list. -#}
+    unnest(string_split({{ expression }}, '{{ separator }}'))
+{%- endmacro %}

@@ -25,20 +25,19 @@ unioned as (
 
 deleted_documents as (
 
+    {%- for document_model in [
+        'stg_quickbooks__invoices',
+        'stg_quickbooks__credit_memos',
+        'stg_stripe__invoices',
+        'stg_stripe__credit_notes',
+    ] %}
     select invoice_id
-    from {{ ref('stg_quickbooks__invoices') }}
+    from {{ ref(document_model) }}
     where is_deleted
     union
+    {%- endfor %}
     select invoice_id
-    from {{ ref('stg_quickbooks__credit_memos') }}
-    where is_deleted
-    union
-    select invoice_id
-    from {{ ref('stg_stripe__invoices') }}
-    where is_deleted
-    union
-    select invoice_id
-    from {{ ref('stg_stripe__credit_notes') }}
+    from {{ ref('stg_ubl__invoices') }}
     where is_deleted
     except
     select invoice_id

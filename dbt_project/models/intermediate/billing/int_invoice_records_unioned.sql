@@ -15,15 +15,25 @@ document_rows as (
 
 ),
 
+latest_document_rows as (
+
+    select
+        invoice_id,
+        is_deleted,
+        row_number() over (
+            partition by invoice_id
+            order by export_date desc, source_row desc, load_id desc
+        ) as state_rank
+    from document_rows
+
+),
+
 deleted_documents as (
 
     select invoice_id
-    from document_rows
-    qualify row_number() over (
-        partition by invoice_id
-        order by export_date desc, source_row desc, load_id desc
-    ) = 1
-        and is_deleted
+    from latest_document_rows
+    where state_rank = 1
+      and is_deleted
 
 ),
 

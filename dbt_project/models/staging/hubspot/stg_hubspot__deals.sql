@@ -34,13 +34,20 @@ merges_listed as (
     union all
 
     select
-        trim(merged_id.merged_deal_id) as merged_deal_id,
-        trim(source.deal_id) as surviving_deal_id,
-        source._export_date as export_date,
-        source._row_number as source_row
-    from source
-    cross join unnest(string_split(source.property_hs_merged_object_ids, ';')) as merged_id (merged_deal_id)
-    where nullif(trim(merged_id.merged_deal_id), '') is not null
+        trim(merged_deal_id) as merged_deal_id,
+        trim(deal_id) as surviving_deal_id,
+        export_date,
+        source_row
+    from (
+        select
+            {{ split_to_rows('property_hs_merged_object_ids', ';') }} as merged_deal_id,
+            deal_id,
+            _export_date as export_date,
+            _row_number as source_row
+        from source
+        where property_hs_merged_object_ids is not null
+    ) as merged_ids
+    where nullif(trim(merged_deal_id), '') is not null
 
 ),
 
@@ -82,7 +89,7 @@ renamed as (
         cast(source.property_closedate as date) as expected_close_date,
         source.property_createdate as created_at,
         source.property_hs_lastmodifieddate as updated_at,
-        lower(nullif(trim(json_extract_string(source._extra, '$.property_hs_analytics_source')), '')) as lead_source,
+        lower(nullif(trim({{ extra_field('property_hs_analytics_source', 'source') }}), '')) as lead_source,
         cast(null as {{ dbt.type_string() }}) as referrer_account_id,
         nullif(trim(source.property_closed_lost_reason), '') as lost_reason,
         cast(null as {{ dbt.type_string() }}) as quote_number,
