@@ -1,6 +1,7 @@
 -- One row per deal and breakdown: the dimensions every per-period performance mart is cut by, in one
 -- long shape (breakdown, breakdown_value), so each mart aggregates once and the 'total' breakdown is
--- just another value. A missing value is 'unknown', never NULL (it is part of the grain).
+-- just another value. A missing value is 'unknown', never NULL (it is part of the grain). Each row
+-- carries the deal's outcome columns (int_deal_outcomes_classified), so the marts need no further join.
 with
 
 outcomes as (
@@ -36,10 +37,12 @@ unpivoted as (
 final as (
 
     select
-        deal_id,
-        breakdown,
-        coalesce(breakdown_value, 'unknown') as breakdown_value
+        unpivoted.breakdown,
+        coalesce(unpivoted.breakdown_value, 'unknown') as breakdown_value,
+        outcomes.*
     from unpivoted
+    inner join outcomes
+        on outcomes.deal_id = unpivoted.deal_id
 
 )
 

@@ -4,19 +4,13 @@
 -- (linear interpolation between the nearest ranks); NULL when no deal was booked in the period, count 0.
 with
 
-periods as (
+grid as (
 
-    select * from {{ ref('int_performance_periods') }}
-
-),
-
-outcomes as (
-
-    select * from {{ ref('int_deal_outcomes_classified') }}
+    select * from {{ ref('int_performance_spine') }}
 
 ),
 
-breakdowns as (
+deal_breakdowns as (
 
     select * from {{ ref('int_deal_breakdowns_unpivoted') }}
 
@@ -33,47 +27,34 @@ cycle_starts as (
 spine as (
 
     select
-        periods.period_grain,
-        periods.period_start_date,
-        periods.period_end_date,
-        breakdown_values.breakdown,
-        breakdown_values.breakdown_value,
+        grid.*,
         cycle_starts.cycle_start
-    from periods
-    cross join (select distinct breakdown, breakdown_value from breakdowns) as breakdown_values
+    from grid
     cross join cycle_starts
-
-),
-
-deal_cycles as (
-
-    select
-        outcomes.deal_id,
-        outcomes.booked_date,
-        'created' as cycle_start,
-        outcomes.cycle_days_from_created as cycle_days
-    from outcomes
-    where outcomes.cycle_days_from_created is not null
-    union all
-    select
-        outcomes.deal_id,
-        outcomes.booked_date,
-        'first_meeting' as cycle_start,
-        outcomes.cycle_days_from_first_meeting as cycle_days
-    from outcomes
-    where outcomes.cycle_days_from_first_meeting is not null
 
 ),
 
 booked_deals as (
 
     select
-        breakdowns.breakdown,
-        breakdowns.breakdown_value,
-        deal_cycles.*
-    from deal_cycles
-    inner join breakdowns
-        on breakdowns.deal_id = deal_cycles.deal_id
+        breakdown,
+        breakdown_value,
+        deal_id,
+        booked_date,
+        'created' as cycle_start,
+        cycle_days_from_created as cycle_days
+    from deal_breakdowns
+    where cycle_days_from_created is not null
+    union all
+    select
+        breakdown,
+        breakdown_value,
+        deal_id,
+        booked_date,
+        'first_meeting' as cycle_start,
+        cycle_days_from_first_meeting as cycle_days
+    from deal_breakdowns
+    where cycle_days_from_first_meeting is not null
 
 ),
 

@@ -12,13 +12,7 @@ periods as (
 
 ),
 
-outcomes as (
-
-    select * from {{ ref('int_deal_outcomes_classified') }}
-
-),
-
-breakdowns as (
+deal_breakdowns as (
 
     select * from {{ ref('int_deal_breakdowns_unpivoted') }}
 
@@ -42,20 +36,18 @@ open_at_period_end as (
     select
         periods.period_grain,
         periods.period_start_date,
-        breakdowns.breakdown,
-        breakdowns.breakdown_value,
+        deal_breakdowns.breakdown,
+        deal_breakdowns.breakdown_value,
         count(*) as open_deal_count
     from periods
-    inner join outcomes
-        on cast(outcomes.created_at as date) < periods.period_end_date
-        and (outcomes.closed_at is null or cast(outcomes.closed_at as date) >= periods.period_end_date)
-    inner join breakdowns
-        on breakdowns.deal_id = outcomes.deal_id
+    inner join deal_breakdowns
+        on deal_breakdowns.created_date < periods.period_end_date
+        and (deal_breakdowns.closed_date is null or deal_breakdowns.closed_date >= periods.period_end_date)
     group by
         periods.period_grain,
         periods.period_start_date,
-        breakdowns.breakdown,
-        breakdowns.breakdown_value
+        deal_breakdowns.breakdown,
+        deal_breakdowns.breakdown_value
 
 ),
 

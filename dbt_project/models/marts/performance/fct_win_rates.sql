@@ -5,56 +5,23 @@
 -- counts 0, ratios NULL when nothing closed. Also the effort spent on every deal lost in the period.
 with
 
-periods as (
+spine as (
 
-    select * from {{ ref('int_performance_periods') }}
-
-),
-
-outcomes as (
-
-    select * from {{ ref('int_deal_outcomes_classified') }}
+    select * from {{ ref('int_performance_spine') }}
 
 ),
 
-breakdowns as (
+deal_breakdowns as (
 
     select * from {{ ref('int_deal_breakdowns_unpivoted') }}
 
 ),
 
-breakdown_values as (
-
-    select distinct
-        breakdown,
-        breakdown_value
-    from breakdowns
-
-),
-
-spine as (
-
-    select
-        periods.period_grain,
-        periods.period_start_date,
-        periods.period_end_date,
-        breakdown_values.breakdown,
-        breakdown_values.breakdown_value
-    from periods
-    cross join breakdown_values
-
-),
-
 closed_deals as (
 
-    select
-        breakdowns.breakdown,
-        breakdowns.breakdown_value,
-        outcomes.*
-    from outcomes
-    inner join breakdowns
-        on breakdowns.deal_id = outcomes.deal_id
-    where outcomes.is_closed
+    select *
+    from deal_breakdowns
+    where is_closed
 
 ),
 
