@@ -61,9 +61,10 @@ DEMO_DEALS = 400
 DEMO_SEED = 7
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    """`dealledger demo` on a small scale in a temporary home (module scope: it takes seconds)."""
+    """`dealledger demo` on a small scale in a temporary home, shared by every module: a run takes a
+    minute or two, so tests only read it (or rerun the pipeline on the same inbox, which changes nothing)."""
     from dealledger.cli import main
 
     home = tmp_path_factory.mktemp("home")
