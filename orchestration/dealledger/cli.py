@@ -134,7 +134,7 @@ def run_sql(settings: Settings, query: str | None) -> int:
 
 
 def run_docs(settings: Settings) -> int:
-    """The dbt docs site as one offline file (`--static` inlines manifest and catalog), built from the build database."""
+    """The dbt docs site as one offline file (`--static` inlines manifest and catalog) from the build database."""
     build_db = settings.home / "build.duckdb"
     if not build_db.exists():
         print(f"dealledger: {build_db} does not exist yet; run `dealledger run` first", file=sys.stderr)

@@ -25,8 +25,7 @@ EXPLANATIONS: list[tuple[str, str, str]] = [
         "reject_rate_within_threshold",
         "an export has more unreadable rows than allowed (DEALLEDGER_MAX_REJECT_RATE); every bad line "
         "is listed in raw_meta.rejects (`dealledger sql`)",
-        "have the export fixed where it is made, drop the corrected file into the inbox and run "
-        "`dealledger run` again",
+        "have the export fixed where it is made, drop the corrected file into the inbox and run `dealledger run` again",
     ),
     (
         "great_expectations_",
