@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -278,11 +279,13 @@ def test_a_failed_expectation_blocks_publishing_and_says_why(home: Home, tmp_pat
 
 def test_an_export_with_too_many_bad_rows_blocks_publishing_and_names_the_lines(home: Home):
     newest = sorted(home.path.glob("inbox/billing_invoices_*.csv"))[-1]
-    header, *rows = newest.read_text().splitlines()
-    amount = header.split(",").index("net_amount")
-    broken = [",".join("12,5O" if i == amount else v for i, v in enumerate(row.split(","))) for row in rows[:3]]
+    with newest.open(newline="") as source:
+        header, *rows = list(csv.reader(source))
+    for row in rows[:3]:  # an amount no reader can parse, on data lines 2, 3 and 4
+        row[header.index("net_amount")] = "12.5O"
     bad_file = home.path / "inbox" / "billing_invoices_20991231.csv"
-    bad_file.write_text("\n".join([header, *broken, *rows[3:]]) + "\n")
+    with bad_file.open("w", newline="") as target:
+        csv.writer(target, lineterminator="\n").writerows([header, *rows])
 
     err = blocked_run(home)
     assert "✘ billing/invoices: check reject_rate_within_threshold failed" in err
