@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 DBT_DIR := dbt_project
 INSTALLED := $(VENV)/.installed-stamp
 MANIFEST := $(DBT_DIR)/target/manifest.json
+DASHBOARDS_NPM := dashboards/node_modules/.package-lock.json
 
-.PHONY: install manifest browser demo test lint dagster clean
+.PHONY: install manifest browser demo test lint dagster docs dashboards clean
 
 install: $(INSTALLED)
 
@@ -29,7 +30,7 @@ browser:
 demo: manifest
 	$(BIN)/dealledger demo
 
-test: manifest browser
+test: manifest browser $(DASHBOARDS_NPM)
 	$(BIN)/python -m pytest
 
 lint: $(INSTALLED)
@@ -41,6 +42,18 @@ dagster: manifest
 	home=$${DEALLEDGER_HOME:-$(CURDIR)/.dealledger}; mkdir -p $$home/dagster && \
 	cp orchestration/dagster.yaml $$home/dagster/dagster.yaml && \
 	DEALLEDGER_HOME=$$home DAGSTER_HOME=$$home/dagster $(BIN)/dagster dev -m dealledger.definitions
+
+# The dbt docs site as one file that works offline: $$DEALLEDGER_HOME/docs/index.html (after a run).
+docs: manifest
+	$(BIN)/dealledger docs
+
+# Observable Framework and playwright-core, from the committed lock file.
+$(DASHBOARDS_NPM): dashboards/package-lock.json
+	cd dashboards && npm ci --no-audit --no-fund
+
+# The static dashboards site in dashboards/dist, from $$DEALLEDGER_HOME/serving.duckdb.
+dashboards: $(INSTALLED) $(DASHBOARDS_NPM)
+	dashboards/build.sh
 
 clean:
 	rm -rf $(VENV) $(DBT_DIR)/target $(DBT_DIR)/logs .dealledger

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the dashboards into a static site from the current serving file.
 #
-#   DEALLEDGER_SERVING_DB  serving file to read (default: <repo>/.dealledger/serving.duckdb)
+#   DEALLEDGER_SERVING_DB  serving file to read (default: $DEALLEDGER_HOME/serving.duckdb, <repo>/.dealledger)
 #   DEALLEDGER_PYTHON      Python with duckdb for the page loaders (default: <repo>/.venv/bin/python)
 #   DASHBOARDS_OUT         output folder (default: dashboards/dist)
 #
@@ -12,7 +12,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 cd "$here"
 
-serving_db="${DEALLEDGER_SERVING_DB:-$repo/.dealledger/serving.duckdb}"
+serving_db="${DEALLEDGER_SERVING_DB:-${DEALLEDGER_HOME:-$repo/.dealledger}/serving.duckdb}"
 if [[ ! -f "$serving_db" ]]; then
   echo "dashboards: serving file not found: $serving_db" >&2
   echo "dashboards: run the pipeline (make demo) or set DEALLEDGER_SERVING_DB" >&2

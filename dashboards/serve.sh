@@ -15,7 +15,7 @@ if [[ "${1:-}" == "--live" ]]; then
   if [[ -z "${DEALLEDGER_PYTHON:-}" && -x "$repo/.venv/bin/python" ]]; then
     export DEALLEDGER_PYTHON="$repo/.venv/bin/python"
   fi
-  export DEALLEDGER_SERVING_DB="${DEALLEDGER_SERVING_DB:-$repo/.dealledger/serving.duckdb}"
+  export DEALLEDGER_SERVING_DB="${DEALLEDGER_SERVING_DB:-${DEALLEDGER_HOME:-$repo/.dealledger}/serving.duckdb}"
   export OBSERVABLE_TELEMETRY_DISABLE=true PYTHONDONTWRITEBYTECODE=1
   find src/.observablehq/cache -mindepth 1 -maxdepth 1 ! -name _node ! -name _npm -exec rm -rf {} + 2>/dev/null || true
   exec node_modules/.bin/observable preview --host 127.0.0.1 --port "$port" --no-open

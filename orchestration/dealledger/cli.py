@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from dealledger.settings import Settings, load_settings
@@ -31,10 +33,11 @@ def ensure_dbt_manifest(settings: Settings) -> None:
 
 def run_pipeline(settings: Settings) -> int:
     """Run the whole job in this process; 0 only when every step and every blocking check passed."""
-    from dagster import AssetCheckSeverity, DagsterInstance
+    from dagster import DagsterInstance
 
     from dealledger.definitions import PIPELINE_JOB, build_definitions
     from dealledger.resources import Warehouse
+    from dealledger.run_report import failed_blocking_checks, failure_report
 
     _prepare_environment(settings)
     ensure_dbt_manifest(settings)
@@ -44,24 +47,10 @@ def run_pipeline(settings: Settings) -> int:
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}}
         )
-    failed_checks = [
-        evaluation
-        for evaluation in result.get_asset_check_evaluations()
-        if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR
-    ]
-    if not result.success or failed_checks:
-        print("\ndealledger: the run did NOT publish. What failed:", file=sys.stderr)
-        for step_event in result.get_step_failure_events():
-            error = step_event.step_failure_data.error
-            print(f"  - step {step_event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr)
-        for evaluation in failed_checks:
-            print(
-                f"  - check {evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
-                + (f": {evaluation.description}" if evaluation.description else ""),
-                file=sys.stderr,
-            )
-        return 1
     warehouse = Warehouse.from_settings(settings)
+    if not result.success or failed_blocking_checks(result):
+        print(failure_report(result, warehouse.serving_db), file=sys.stderr)
+        return 1
     print_headline(warehouse.serving_db)
     return 0
 
@@ -126,11 +115,45 @@ def run_sql(settings: Settings, query: str | None) -> int:
     with duckdb.connect(str(serving_db), read_only=True) as con:
         try:
             relation = con.sql(query if query is not None else sys.stdin.read())
+        except duckdb.InvalidInputException as error:
+            if "read-only mode" not in str(error):
+                raise
+            print(
+                "dealledger: refused: the serving file is read-only; `dealledger sql` only reads (select, "
+                "describe, copy ... to a file). Tables and changes belong in the dbt project.\n"
+                f"  ({error})",
+                file=sys.stderr,
+            )
+            return 1
         except duckdb.Error as error:
             print(f"dealledger: {error}", file=sys.stderr)
             return 1
         if relation is not None:
             relation.show(max_rows=1000, max_width=200)
+    return 0
+
+
+def run_docs(settings: Settings) -> int:
+    """The dbt docs site as one offline file (`--static` inlines manifest and catalog) from the build database."""
+    build_db = settings.home / "build.duckdb"
+    if not build_db.exists():
+        print(f"dealledger: {build_db} does not exist yet; run `dealledger run` first", file=sys.stderr)
+        return 1
+    _prepare_environment(settings)
+    docs_dir = settings.home / "docs"
+    docs_dir.mkdir(exist_ok=True)
+    project = str(settings.dbt_project_dir)
+    with tempfile.TemporaryDirectory(dir=docs_dir) as target:
+        generated = subprocess.run(
+            [str(settings.dbt_executable), "docs", "generate", "--static", "--quiet"]
+            + ["--project-dir", project, "--profiles-dir", project, "--target-path", target],
+            check=False,
+        )
+        if generated.returncode != 0:
+            print("dealledger: dbt docs generate failed (its messages are above)", file=sys.stderr)
+            return 1
+        os.replace(Path(target) / "static_index.html", docs_dir / "index.html")
+    print(f"dealledger: dbt docs written to {docs_dir / 'index.html'} (open it in a browser, works offline)")
     return 0
 
 
@@ -145,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("rollback", help="restore the previously published serving file")
     sql = commands.add_parser("sql", help="query the serving file read-only (SQL from the argument or stdin)")
     sql.add_argument("query", nargs="?", help="SQL to run; read from stdin when omitted")
+    commands.add_parser("docs", help="write the dbt docs site to $DEALLEDGER_HOME/docs/index.html")
     return parser
 
 
@@ -157,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_rollback(settings)
     if args.command == "sql":
         return run_sql(settings, args.query)
+    if args.command == "docs":
+        return run_docs(settings)
     if args.inbox is not None:
         settings = dataclasses.replace(settings, inbox_dir=args.inbox.resolve())
     return run_pipeline(settings)

@@ -49,7 +49,8 @@ class ProgressHandler(logging.Handler):
 @logger(description="Prints one line per step and every failed check; for `dealledger run` on a terminal.")
 def progress_logger(init_context: InitLoggerContext) -> logging.Logger:
     progress = logging.getLogger("dealledger.progress")
-    progress.setLevel(logging.INFO)
+    # Dagster logs its step and check events at DEBUG; the handler picks the lines worth printing.
+    progress.setLevel(logging.DEBUG)
     progress.propagate = False
     progress.handlers = [ProgressHandler(sys.stderr)]
     return progress

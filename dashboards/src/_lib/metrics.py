@@ -292,36 +292,27 @@ def age_buckets(deals: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return buckets
 
 
-def _invoice_columns(serving: Serving) -> str:
+def _invoice_columns(serving: Serving) -> list[str]:
     wanted = ["invoice_number", "invoice_date", "customer_name", "invoice_type", "net_amount_eur"]
-    return ",\n            ".join(c for c in wanted if serving.has_column("fct_invoices", c))
+    return [c for c in wanted if serving.has_column("fct_invoices", c)]
+
+
+INVOICE_ORDER = "abs(net_amount_eur) desc nulls last, invoice_id"
 
 
 def unmatched_invoices(serving: Serving) -> list[dict[str, Any]]:
     serving.require("fct_invoices", "invoice_id", "deal_id", "net_amount_eur")
-    return serving.rows(
-        f"""
-        select
-            {_invoice_columns(serving)},
-        from fct_invoices
-        where deal_id is null
-        order by abs(net_amount_eur) desc nulls last, invoice_id
-        """
-    )
+    return serving.mart("fct_invoices", _invoice_columns(serving), where="deal_id is null", order_by=INVOICE_ORDER)
 
 
 def review_invoices(serving: Serving) -> list[dict[str, Any]]:
-    serving.require("fct_invoices", "invoice_id", "deal_id", "needs_review", "net_amount_eur")
-    rule = ",\n            match_rule" if serving.has_column("fct_invoices", "match_rule") else ""
-    return serving.rows(
-        f"""
-        select
-            {_invoice_columns(serving)},
-            deal_id{rule},
-        from fct_invoices
-        where coalesce(cast(needs_review as boolean), false)
-        order by abs(net_amount_eur) desc nulls last, invoice_id
-        """
+    serving.require("fct_invoices", "invoice_id", "needs_review", "net_amount_eur")
+    rule = ["match_rule"] if serving.has_column("fct_invoices", "match_rule") else []
+    return serving.mart(
+        "fct_invoices",
+        [*_invoice_columns(serving), "deal_id", *rule],
+        where="coalesce(cast(needs_review as boolean), false)",
+        order_by=INVOICE_ORDER,
     )
 
 

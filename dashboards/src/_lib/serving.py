@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,21 @@ class Serving:
         cursor = self.con.execute(sql, params or [])
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def mart(
+        self, name: str, columns: Sequence[str], *, where: str | None = None, order_by: str | None = None
+    ) -> list[dict[str, Any]]:
+        """A mart's rows as dbt published them: pages present what a mart says and compute nothing.
+
+        `where` and `order_by` pick and sort rows for display; aggregates and ratios belong in the mart.
+        """
+        self.require(name, *columns)
+        sql = f"select {', '.join(columns)} from {name}"
+        if where:
+            sql += f" where {where}"
+        if order_by:
+            sql += f" order by {order_by}"
+        return self.rows(sql)
 
     def row(self, sql: str, params: list[Any] | None = None) -> dict[str, Any]:
         result = self.rows(sql, params)

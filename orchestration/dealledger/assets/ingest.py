@@ -67,6 +67,11 @@ def _accounting_check(warehouse: Warehouse, layout: ExportLayout) -> AssetCheckR
     return AssetCheckResult(
         check_name="rows_accounted_for",
         passed=not mismatches,
+        description="\n".join(
+            f"{file}: {read} rows read, but {loaded} loaded + {rejected} rejected = {loaded + rejected}"
+            for file, read, loaded, rejected in mismatches
+        )
+        or None,
         metadata={
             "files_out_of_balance": MetadataValue.json(
                 [
