@@ -19,9 +19,24 @@ def _prepare_environment(settings: Settings) -> None:
     settings.home.mkdir(parents=True, exist_ok=True)
 
 
+# What `dbt parse` reads, relative to the dbt project; seeds live beside it (seed-paths: ../seeds).
+DBT_PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests", "../seeds")
+
+
+def _newest_input_mtime(project_dir: Path) -> float:
+    paths = [project_dir / name for name in DBT_PROJECT_INPUTS]
+    files = [path for root in paths for path in ([root] if root.is_file() else root.rglob("*")) if path.is_file()]
+    return max((path.stat().st_mtime for path in files), default=0.0)
+
+
 def ensure_dbt_manifest(settings: Settings) -> None:
-    """dagster-dbt needs target/manifest.json before the definitions load; `dbt parse` writes it."""
-    if (settings.dbt_project_dir / "target" / "manifest.json").exists():
+    """dagster-dbt needs target/manifest.json before the definitions load; `dbt parse` writes it.
+
+    It is rebuilt whenever a model, macro, test or seed changed after it: a stale manifest makes
+    dagster-dbt fail on the first node it does not know.
+    """
+    manifest = settings.dbt_project_dir / "target" / "manifest.json"
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_input_mtime(settings.dbt_project_dir):
         return
     from dbt.cli.main import dbtRunner
 

@@ -16,7 +16,7 @@ from dagster import (
 from dagster_dbt import DbtCliResource
 
 from dealledger.assets.automation import build_daily_schedule, build_inbox_sensor
-from dealledger.assets.ingest import INGEST_ASSETS
+from dealledger.assets.ingest import build_ingest_assets
 from dealledger.assets.publish import build_publish_asset
 from dealledger.assets.quality import build_suite_checks
 from dealledger.assets.transform import build_dbt_assets, dbt_project, mart_tables
@@ -38,7 +38,7 @@ def build_definitions(settings: Settings) -> Definitions:
         description="Ingest the inbox, build the dbt project, run every check, publish the serving file.",
     )
     return Definitions(
-        assets=[*INGEST_ASSETS, build_dbt_assets(project), build_publish_asset(marts)],
+        assets=[build_ingest_assets(), build_dbt_assets(project), build_publish_asset(marts)],
         asset_checks=build_suite_checks(marts, settings.expectations_dir),
         jobs=[pipeline],
         sensors=[build_inbox_sensor(pipeline)],
