@@ -97,10 +97,25 @@ def _accounting_check(con: duckdb.DuckDBPyConnection, layout: ExportLayout) -> A
 def _reject_rate_check(
     con: duckdb.DuckDBPyConnection, layout: ExportLayout, max_reject_rate: float, results: Iterable[FileLoadResult]
 ) -> AssetCheckResult:
+    """Every file of this kind in the inbox, loaded now or before, within the reject threshold.
+
+    A file loaded by an earlier run counts with its ledger numbers: it keeps blocking until it is
+    replaced or removed from the inbox, not only on the run that first read it.
+    """
+    in_inbox = {result.content_hash for result in results if result.status in ("loaded", "skipped")}
+    ledger = con.execute(
+        """
+        select source_file, content_hash, rows_read, rows_rejected from raw_meta.loaded_files
+        where export_kind = ? and status = 'loaded' and rows_read > 0
+          and rows_rejected > ? * rows_read
+        order by source_file
+        """,
+        [layout.kind, max_reject_rate],
+    ).fetchall()
     too_many = [
-        result
-        for result in results
-        if result.status == "loaded" and result.rows_read and result.rows_rejected / result.rows_read > max_reject_rate
+        FileLoadResult(file, digest, "loaded", rows_read=read, rows_rejected=rejected)
+        for file, digest, read, rejected in ledger
+        if digest in in_inbox
     ]
     descriptions = []
     for result in too_many:
