@@ -11,7 +11,12 @@ from dealledger.resources import Warehouse
 
 STAGE_HISTORY = AssetKey(["crm", "deal_stage_history"])
 # Two of three rows have an amount that does not parse: far above the 1% threshold.
-BAD_EXPORT = "deal_id,stage,amount,changed_at\nD1,Lead,10.00,2024-01-02 09:00:00\nD2,Lead,ten,2024-01-02 09:00:00\nD3,Lead,1O,2024-01-02 09:00:00\n"
+BAD_EXPORT = (
+    "deal_id,stage,amount,changed_at\n"
+    "D1,Lead,10.00,2024-01-02 09:00:00\n"
+    "D2,Lead,ten,2024-01-02 09:00:00\n"
+    "D3,Lead,1O,2024-01-02 09:00:00\n"
+)
 
 
 def ingest_checks(home: Path) -> dict[str, tuple[bool, str | None]]:
