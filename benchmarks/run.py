@@ -133,11 +133,12 @@ def run_pipeline(home: Path, inbox: Path, name: str) -> Run:
     )
 
 
-def run_baseline(inbox: Path, scale_dir: Path) -> Run:
+def run_baseline(inbox: Path, work_dir: Path, scale_dir: Path) -> Run:
     folder = scale_dir / "baseline"
     folder.mkdir(parents=True, exist_ok=True)
+    manifest = work_dir / "compile" / "target" / "manifest.json"
     timings = folder / "baseline.timings.json"
-    command = [sys.executable, "-m", "benchmarks.baseline", str(inbox), str(scale_dir), str(timings)]
+    command = [sys.executable, "-m", "benchmarks.baseline", str(inbox), str(manifest), str(folder), str(timings)]
     return _measure(command, _environment(DEALLEDGER_HOME=str(folder)), folder, "baseline")
 
 
@@ -230,7 +231,7 @@ def benchmark_scale(work_dir: Path, scale: int, seed: int, incremental_scales: s
     result["load_before"] = os.getloadavg()
     pipeline = run_pipeline(scale_dir / "pipeline", inbox, "pipeline")
     result["pipeline"] = pipeline.summary(rows)
-    result["baseline"] = run_baseline(inbox, scale_dir).summary(rows)
+    result["baseline"] = run_baseline(inbox, work_dir, scale_dir).summary(rows)
     result["load_after"] = os.getloadavg()
     result["marts_differences_vs_baseline"] = marts_differences(
         scale_dir / "pipeline" / "serving.duckdb", scale_dir / "baseline" / "serving.duckdb"
