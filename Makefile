@@ -57,3 +57,9 @@ dashboards: $(INSTALLED) $(DASHBOARDS_NPM)
 
 clean:
 	rm -rf $(VENV) $(DBT_DIR)/target $(DBT_DIR)/logs .dealledger
+
+# Pipeline against hand-written DuckDB SQL at 100k, 1M and 10M deals (docs/benchmarks.md); not part of `make test`.
+SCALES ?= 100000,1000000,10000000
+.PHONY: bench
+bench: manifest
+	PYTHONPATH=$(CURDIR)/orchestration:$(CURDIR) $(BIN)/python -m benchmarks.run --scales $(SCALES)

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource
 
-from dealledger.settings import Settings
+from dealledger.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DUCKDB_TEMP_SUBDIR, Settings
 
 
 class Warehouse(ConfigurableResource):
@@ -16,10 +16,19 @@ class Warehouse(ConfigurableResource):
     # Reject rate (rejected / read) above which a file blocks the run.
     max_reject_rate: float = 0.01
     max_export_age_days: dict[str, int] = {}
+    # DuckDB's memory_limit; above it DuckDB spills to temp_dir.
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    temp_dir: str = ""  # empty: <home>/duckdb_tmp
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Warehouse:
-        return cls(home=str(settings.home), inbox=str(settings.inbox_dir), max_reject_rate=settings.max_reject_rate)
+        return cls(
+            home=str(settings.home),
+            inbox=str(settings.inbox_dir),
+            max_reject_rate=settings.max_reject_rate,
+            memory_limit=settings.duckdb_memory_limit,
+            temp_dir=str(settings.duckdb_temp_dir),
+        )
 
     @property
     def home_dir(self) -> Path:
@@ -41,6 +50,11 @@ class Warehouse(ConfigurableResource):
     def serving_db(self) -> Path:
         return self.home_dir / "serving.duckdb"
 
+    @property
+    def duckdb_temp_dir(self) -> Path:
+        return Path(self.temp_dir) if self.temp_dir else self.home_dir / DUCKDB_TEMP_SUBDIR
+
     def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         self.build_db.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(self.build_db), read_only=read_only)
+        config = {"memory_limit": self.memory_limit, "temp_directory": str(self.duckdb_temp_dir)}
+        return duckdb.connect(str(self.build_db), read_only=read_only, config=config)

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# DuckDB's memory limit per connection (ingest, checks and dbt each); beyond it DuckDB spills to the temp
+# folder. dbt_project/profiles.yml reads the same variables with the same defaults.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+DUCKDB_TEMP_SUBDIR = "duckdb_tmp"
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,10 @@ class Settings:
     max_reject_rate: float
     # Per source: how many days after its newest export the data counts as stale (a warning in the UI).
     max_export_age_days: dict[str, int]
+    duckdb_memory_limit: str
+    duckdb_temp_dir: Path
+    # Rebuild the incremental dbt models from every raw row (after a load was removed or a model changed).
+    dbt_full_refresh: bool
 
 
 def load_settings() -> Settings:
@@ -40,6 +48,9 @@ def load_settings() -> Settings:
         seeds_dir=REPO_ROOT / "seeds",
         max_reject_rate=float(os.environ.get("DEALLEDGER_MAX_REJECT_RATE", "0.01")),
         max_export_age_days=_source_days(os.environ.get("DEALLEDGER_MAX_EXPORT_AGE_DAYS", "crm=2,billing=35")),
+        duckdb_memory_limit=os.environ.get("DEALLEDGER_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
+        duckdb_temp_dir=Path(os.environ.get("DEALLEDGER_DUCKDB_TEMP_DIR", home / DUCKDB_TEMP_SUBDIR)).resolve(),
+        dbt_full_refresh=os.environ.get("DEALLEDGER_DBT_FULL_REFRESH", "").lower() in ("1", "true", "yes"),
     )
 
 

@@ -16,6 +16,7 @@ from dagster_dbt import (
 
 from dealledger.assets.ingest import DUCKDB_WRITER_POOL
 from dealledger.serving.publish import MartTable
+from dealledger.settings import load_settings
 
 MARTS_FOLDER = "marts"
 
@@ -55,6 +56,8 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         pool=DUCKDB_WRITER_POOL,
     )
     def dealledger_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(["build"], context=context).stream()
+        # Incremental models read only new loads unless a full refresh is asked for (docs/benchmarks.md).
+        full_refresh = ["--full-refresh"] if load_settings().dbt_full_refresh else []
+        yield from dbt.cli(["build", *full_refresh], context=context).stream()
 
     return dealledger_dbt_models

@@ -93,11 +93,15 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, layouts: tuple[ExportLayou
     """Create the bookkeeping and raw tables; add columns a newer layout has (never drop or retype)."""
     from dealledger.ingest.layouts import raw_table_ddl
 
-    for statement in BOOKKEEPING_DDL:
-        con.execute(statement)
+    existing = _existing_columns(con)
+    # Every ingest step calls this: on a database that has every table it is one catalog query.
+    if not {"raw_meta.loaded_files", "raw_meta.rejects"} <= existing.keys():
+        for statement in BOOKKEEPING_DDL:
+            con.execute(statement)
     for layout in layouts:
-        con.execute(f"create schema if not exists {layout.raw_schema}")
-        con.execute(raw_table_ddl(layout))
+        if layout.raw_table not in existing:
+            con.execute(f"create schema if not exists {layout.raw_schema}")
+            con.execute(raw_table_ddl(layout))
     existing = _existing_columns(con)
     wanted = [(table, list(columns)) for table, columns in BOOKKEEPING_COLUMNS.items()]
     wanted += [(layout.raw_table, layout.table_columns) for layout in layouts]
@@ -213,9 +217,8 @@ def load_export_file(
                 raise
             return result
     finally:
-        readers.clear_stage(con)
-        for prefix in ("_dl", "_dl_doc", "_dl_line"):
-            typed.drop_typed(con, prefix)
+        typed_tables = [name for prefix in ("_dl", "_dl_doc", "_dl_line") for name in typed.typed_names(prefix)]
+        readers.clear_stage(con, *typed_tables)
 
 
 @dataclass

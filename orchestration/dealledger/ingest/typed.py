@@ -268,5 +268,6 @@ def insert_rows(
     return int(row[0]) if row else 0
 
 
-def drop_typed(con: duckdb.DuckDBPyConnection, prefix: str = "_dl") -> None:
-    drop_temp(con, f"{prefix}_parsed", f"{prefix}_failures")
+def typed_names(prefix: str = "_dl") -> tuple[str, str]:
+    """The temp tables or views `parse_rows` creates under `prefix`."""
+    return f"{prefix}_parsed", f"{prefix}_failures"

@@ -1,12 +1,13 @@
 -- Every stage change once, although each daily export repeats the whole history: one row per deal record,
--- stage and change time, with the lineage of the first export it appeared in (the amount of the latest).
+-- stage and change time, with the lineage of the first export it appeared in (the amount of the latest;
+-- collapsed across the exports, incrementally, in int_deal_stage_changes_collapsed).
 -- Stage names become milestones through seeds/stage_milestones.csv; a change back from a closed
 -- milestone (contract_signed, lost) to an open one is marked as a reopening.
 with
 
-stage_change_rows as (
+stage_changes as (
 
-    select * from {{ ref('int_deal_stage_changes_unioned') }}
+    select * from {{ ref('int_deal_stage_changes_collapsed') }}
 
 ),
 
@@ -22,49 +23,16 @@ deal_merges as (
 
 ),
 
-ranked as (
-
-    select
-        stage_change_rows.*,
-        row_number() over (
-            partition by deal_id, stage, changed_at
-            order by export_date, source_row, load_id
-        ) as first_seen_rank,
-        row_number() over (
-            partition by deal_id, stage, changed_at
-            order by export_date desc, source_row desc, load_id desc
-        ) as latest_rank
-
-    from stage_change_rows
-
-),
-
-first_seen as (
-
-    select * from ranked where first_seen_rank = 1
-
-),
-
-latest as (
-
-    select * from ranked where latest_rank = 1
-
-),
-
 changes as (
 
     select
-        first_seen.deal_id as record_deal_id,
-        first_seen.stage,
-        latest.amount,
-        first_seen.changed_at,
-        first_seen.source_file,
-        first_seen.source_row
-    from first_seen
-    inner join latest
-        on latest.deal_id = first_seen.deal_id
-        and latest.stage = first_seen.stage
-        and latest.changed_at = first_seen.changed_at
+        deal_id as record_deal_id,
+        stage,
+        amount,
+        changed_at,
+        first_source_file as source_file,
+        first_source_row as source_row
+    from stage_changes
 
 ),
 
@@ -77,7 +45,8 @@ with_milestones as (
         stage_milestones.milestone in ('contract_signed', 'lost') as is_closed_stage
     from changes
     left join stage_milestones
-        on stage_milestones.source_system = 'crm'
+        -- each CRM's own stage names: the source system is the prefix of the mart id ('salesforce:006...')
+        on stage_milestones.source_system = split_part(changes.record_deal_id, ':', 1)
         and lower(stage_milestones.stage_name) = lower(changes.stage)
 
 ),

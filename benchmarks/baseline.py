@@ -1,0 +1,266 @@
+"""The baseline: the same reads, dedup, matching and marts as the pipeline, as DuckDB SQL in one process.
+
+- ingest: each export file read by DuckDB's `read_csv` (dialect and types pinned, nothing per row in
+  Python) into the same raw tables, lineage columns included; the content hash by DuckDB's sha256, and a
+  file whose bytes were loaded before is skipped, as the pipeline does (no rejects ledger);
+- transform: the seeds, then the dbt project's own compiled SQL for staging, matching and marts, with
+  the five dedup models written here by hand as single group-bys (arg_max / arg_min);
+- checks: row count and key uniqueness of every mart;
+- publish: the marts copied into a serving file of the storage version BI tools read.
+
+Usage: python -m benchmarks.baseline INBOX MANIFEST_JSON OUT_DIR TIMINGS_JSON (the manifest of `dbt compile`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from dealledger.ingest.layouts import LAYOUTS_BY_KIND, raw_table_ddl
+from dealledger.ingest.spec import RAW_TEXT_SUFFIX, is_locale_parsed
+from dealledger.serving.publish import SERVING_STORAGE_VERSION
+from dealledger.settings import REPO_ROOT, load_settings
+
+BASELINE_LOAD_ID = "baseline"
+HAND_WRITTEN = {
+    "int_deals_deduplicated": """
+        select
+            deal_id,
+            s.source_system, s.source_deal_id, s.deal_name, s.account_id, s.owner_id, s.stage, s.amount,
+            s.currency, s.expected_close_date, s.created_at, s.updated_at, s.lead_source,
+            s.referrer_account_id, s.lost_reason, s.quote_number, s.po_number, s.merged_into_deal_id,
+            s.is_deleted,
+            first_export_date, last_export_date, export_row_count,
+            f.source_file as first_source_file, f.source_row as first_source_row, f.load_id as first_load_id,
+            s.source_file, s.source_row, s.export_date, s.load_id
+        from (
+            select
+                deal_id,
+                arg_max(
+                    struct_pack(source_system, source_deal_id, deal_name, account_id, owner_id, stage, amount,
+                        currency, expected_close_date, created_at, updated_at, lead_source, referrer_account_id,
+                        lost_reason, quote_number, po_number, merged_into_deal_id, is_deleted, source_file,
+                        source_row, export_date, load_id),
+                    (updated_at is not null, updated_at, export_date, source_row, load_id)
+                ) as s,
+                arg_min(struct_pack(source_file, source_row, load_id), (export_date, source_row, load_id)) as f,
+                min(export_date) as first_export_date,
+                max(export_date) as last_export_date,
+                count(*) as export_row_count
+            from main.stg_crm__deals
+            group by deal_id
+        )
+    """,
+    "int_deal_stage_changes_collapsed": """
+        select
+            md5(deal_id || '|' || stage || '|' || cast(changed_at as varchar)) as stage_change_id,
+            deal_id, stage, changed_at,
+            f.export_date as first_export_date, f.source_row as first_source_row, f.load_id as first_load_id,
+            f.source_file as first_source_file,
+            l.export_date as latest_export_date, l.source_row as latest_source_row,
+            l.load_id as latest_load_id, l.amount
+        from (
+            select
+                deal_id, stage, changed_at,
+                arg_min(struct_pack(export_date, source_row, load_id, source_file),
+                    (export_date, source_row, load_id)) as f,
+                arg_max(struct_pack(export_date, source_row, load_id, amount),
+                    (export_date, source_row, load_id)) as l
+            from main.stg_crm__deal_stage_changes
+            where deal_id is not null and stage is not null and changed_at is not null
+            group by deal_id, stage, changed_at
+        )
+    """,
+    "int_invoices_deduplicated": """
+        select
+            invoice_id,
+            s.source_system, s.source_invoice_id, s.invoice_number, s.invoice_type, s.customer_id,
+            s.customer_name, s.customer_kvk, s.invoice_date, s.due_date, s.currency, s.net_amount,
+            s.vat_amount, s.total_amount, s.reference, s.corrects_invoice_number,
+            export_row_count, s.export_date, s.source_file, s.source_row, s.load_id
+        from (
+            select
+                invoice_id,
+                arg_max(
+                    struct_pack(source_system, source_invoice_id, invoice_number, invoice_type, customer_id,
+                        customer_name, customer_kvk, invoice_date, due_date, currency, net_amount, vat_amount,
+                        total_amount, reference, corrects_invoice_number, export_date, source_file, source_row,
+                        load_id),
+                    (export_date, source_row, load_id)
+                ) as s,
+                count(*) as export_row_count
+            from main.stg_billing__invoices
+            group by invoice_id
+        )
+    """,
+    "int_invoice_lines_deduplicated": """
+        select
+            md5(invoice_id || '|' || cast(line_number as varchar)) as invoice_line_id,
+            invoice_id, line_number,
+            s.description, s.quantity, s.unit_price, s.line_amount, s.vat_rate, s.export_date, s.source_file,
+            s.source_row, s.load_id
+        from (
+            select
+                invoice_id, line_number,
+                arg_max(
+                    struct_pack(description, quantity, unit_price, line_amount, vat_rate, export_date,
+                        source_file, source_row, load_id),
+                    (export_date, source_row, load_id)
+                ) as s
+            from main.stg_billing__invoice_lines
+            group by invoice_id, line_number
+        )
+    """,
+    "int_users_deduplicated": """
+        select
+            owner_id,
+            s.source_owner_id, s.full_name, s.email_hash, s.team, s.is_active,
+            first_export_date, last_export_date, s.source_file, s.source_row
+        from (
+            select
+                owner_id,
+                arg_max(struct_pack(source_owner_id, full_name, email_hash, team, is_active, source_file,
+                    source_row), (export_date, source_row, load_id)) as s,
+                min(export_date) as first_export_date,
+                max(export_date) as last_export_date
+            from main.stg_crm__users
+            group by owner_id
+        )
+    """,
+}
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ingest(con: duckdb.DuckDBPyConnection, inbox: Path) -> int:
+    """Every export into its raw table; returns the rows loaded."""
+    for layout in LAYOUTS_BY_KIND.values():
+        con.execute(f"create schema if not exists {layout.raw_schema}")
+        con.execute(raw_table_ddl(layout))
+    rows = 0
+    seen: set[str] = set()
+    for path in sorted(inbox.glob("*.csv")):
+        # Like the pipeline, a file whose bytes were loaded before (the same export again) loads once.
+        digest = con.execute("select sha256(content) from read_blob(?)", [str(path)]).fetchone()[0]
+        if digest in seen:
+            continue
+        seen.add(digest)
+        # The demo's names are `<kind>_<YYYYMMDD>.csv`: no header sniffing needed to know the layout.
+        kind, day = path.stem.rsplit("_", 1)
+        layout, export_date = LAYOUTS_BY_KIND[kind], f"{day[:4]}-{day[4:6]}-{day[6:]}"
+        specs = layout.column_specs
+        text_columns = "{" + ", ".join(f"{_sql_text(c.name)}: 'varchar'" for c in specs) + "}"
+        targets = [c.name for c in specs] + ["_source_file", "_content_hash", "_row_number", "_load_id", "_export_date"]
+        values = [c.name if c.type == "varchar" else f"cast(nullif({c.name}, '') as {c.type})" for c in specs]
+        values += ["?", "?", "row_number() over ()", "?", "cast(? as date)"]
+        for column in (c for c in specs if is_locale_parsed(c.type)):
+            targets.append(column.name + RAW_TEXT_SUFFIX)
+            values.append(column.name)
+        row = con.execute(
+            f"""
+            insert into {layout.raw_table} ({", ".join(targets)})
+            select {", ".join(values)}
+            from read_csv({_sql_text(str(path))}, header = true, delim = ',', quote = '"', escape = '"',
+                          auto_detect = false, strict_mode = true, columns = {text_columns})
+            """,
+            [path.name, digest, BASELINE_LOAD_ID, export_date],
+        ).fetchone()
+        rows += int(row[0]) if row else 0
+    return rows
+
+
+def _load_seeds(con: duckdb.DuckDBPyConnection) -> None:
+    project = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text())
+    for name, config in project["seeds"]["dealledger"].items():
+        types = "{" + ", ".join(f"'{c}': '{t}'" for c, t in config["+column_types"].items()) + "}"
+        path = load_settings().seeds_dir / f"{name}.csv"
+        con.execute(f"create table main.{name} as select * from read_csv('{path}', header = true, columns = {types})")
+
+
+def _models_in_order(manifest: dict) -> list[dict]:
+    """The project's models, each after the models it depends on."""
+    nodes = {key: node for key, node in manifest["nodes"].items() if node["resource_type"] == "model"}
+    ordered: list[dict] = []
+    done: set[str] = set()
+
+    def visit(key: str) -> None:
+        if key in done or key not in nodes:
+            return
+        done.add(key)
+        for parent in nodes[key]["depends_on"]["nodes"]:
+            visit(parent)
+        ordered.append(nodes[key])
+
+    for key in sorted(nodes):
+        visit(key)
+    return ordered
+
+
+def transform(con: duckdb.DuckDBPyConnection, manifest: dict) -> None:
+    _load_seeds(con)
+    for node in _models_in_order(manifest):
+        kind = "view" if node["config"]["materialized"] == "view" else "table"
+        sql = HAND_WRITTEN.get(node["name"], node["compiled_code"])
+        con.execute(f"create {kind} {node['relation_name']} as {sql}")
+
+
+def mart_names(manifest: dict) -> list[str]:
+    return sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1:2] == ["marts"]
+    )
+
+
+def check(con: duckdb.DuckDBPyConnection, marts: list[str]) -> None:
+    """Every mart has rows and its first column (the key) is unique and never NULL."""
+    for mart in marts:
+        key = con.execute(f"select * from main.{mart} limit 0").description[0][0]
+        rows, keys = con.execute(f"select count(*), count(distinct {key}) from main.{mart}").fetchone()
+        if not rows or rows != keys:
+            raise RuntimeError(f"{mart}: {rows} rows, {keys} distinct {key}")
+
+
+def publish(con: duckdb.DuckDBPyConnection, serving: Path, marts: list[str]) -> None:
+    serving.unlink(missing_ok=True)
+    con.execute(f"attach '{serving}' as serving (storage_version '{SERVING_STORAGE_VERSION}')")
+    for mart in marts:
+        con.execute(f"create table serving.main.{mart} as select * from main.{mart}")
+    con.execute("detach serving")
+
+
+def main(inbox: Path, manifest_path: Path, baseline_dir: Path, timings_path: Path) -> int:
+    started = time.time()
+    manifest = json.loads(manifest_path.read_text())
+    marts = mart_names(manifest)
+    baseline_dir.mkdir(parents=True, exist_ok=True)
+    # The compiled SQL names the database by its file name: the build database is build.duckdb.
+    build_db = baseline_dir / "build.duckdb"
+    build_db.unlink(missing_ok=True)
+    settings = load_settings()
+    config = {"memory_limit": settings.duckdb_memory_limit, "temp_directory": str(baseline_dir / "duckdb_tmp")}
+    steps = []
+    with duckdb.connect(str(build_db), config=config) as con:
+        for kind, action in (
+            ("ingest", lambda: ingest(con, inbox)),
+            ("dbt build", lambda: transform(con, manifest)),
+            ("checks", lambda: check(con, marts)),
+            ("publish", lambda: publish(con, baseline_dir / "serving.duckdb", marts)),
+        ):
+            start = time.time()
+            action()
+            steps.append({"step": kind, "kind": kind, "start": start, "end": time.time(), "outcome": "STEP_SUCCESS"})
+    timings = {"process_started": started, "job_started": steps[0]["start"], "job_ended": time.time()}
+    timings_path.write_text(json.dumps({**timings, "success": True, "steps": steps}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*(Path(argument) for argument in sys.argv[1:5])))

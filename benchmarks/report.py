@@ -1,0 +1,122 @@
+"""The benchmark's results as Markdown, written between two markers of docs/benchmarks.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+START_MARKER = "<!-- benchmark results: written by python -m benchmarks.run -->"
+END_MARKER = "<!-- end of benchmark results -->"
+STEPS = ("ingest", "dbt build", "checks", "publish")
+MIB = 1024 * 1024
+
+
+def _mib(value: int) -> str:
+    return f"{value / MIB:,.0f}"
+
+
+def _rate(rows: int, seconds: float) -> str:
+    return f"{rows / seconds:,.0f}" if seconds > 0 else "-"
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b > 0 else "-"
+
+
+def _scale_table(result: dict) -> list[str]:
+    pipeline, baseline, rows = result["pipeline"], result["baseline"], result["rows"]
+    lines = [
+        f"### {result['scale']:,} deals ({rows:,} raw rows in {len(STEPS)} steps)",
+        "",
+        f"Load average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in result['load_before'])}; "
+        f"after: {', '.join(f'{x:.2f}' for x in result['load_after'])}. "
+        f"Generating the exports took {result['generation_seconds']:.0f} s (not in the table).",
+        "",
+        "| step | (a) pipeline s | (b) baseline s | (a)/(b) | (a) peak MiB | (b) peak MiB | (a) rows/s | (b) rows/s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| start-up (Python, Dagster, definitions) | {pipeline['startup_seconds']:.1f} | "
+        f"{baseline['startup_seconds']:.1f} | | | | | |",
+    ]
+    for step in STEPS:
+        a, b = pipeline["step_seconds"][step], baseline["step_seconds"][step]
+        lines.append(
+            f"| {step} | {a:.1f} | {b:.1f} | {_ratio(a, b)} | {_mib(pipeline['step_peak_bytes'][step])} | "
+            f"{_mib(baseline['step_peak_bytes'][step])} | {_rate(rows, a)} | {_rate(rows, b)} |"
+        )
+    lines.append(
+        f"| between steps (Dagster events, asset checks) | {pipeline['between_steps_seconds']:.1f} | "
+        f"{baseline['between_steps_seconds']:.1f} | | | | | |"
+    )
+    a, b = pipeline["seconds"], baseline["seconds"]
+    lines.append(
+        f"| **total** | **{a:.1f}** | **{b:.1f}** | **{_ratio(a, b)}** | **{_mib(pipeline['peak_bytes'])}** | "
+        f"**{_mib(baseline['peak_bytes'])}** | {_rate(rows, a)} | {_rate(rows, b)} |"
+    )
+    target = 1.5 * b + pipeline["startup_seconds"]
+    differing = {mart: n for mart, n in result["marts_differences_vs_baseline"].items() if n}
+    lines += [
+        "",
+        f"Target total <= 1.5 x baseline + start-up = {target:.1f} s: "
+        f"{'met' if a <= target else 'NOT met'} ({a:.1f} s); start-up under 10 s: "
+        f"{'met' if pipeline['startup_seconds'] < 10 else 'NOT met'}. Marts of (a) and (b): "
+        + ("identical row for row." if not differing else f"rows differ in {differing}."),
+    ]
+    if "incremental" in result:
+        lines += ["", *_incremental_lines(result["incremental"], pipeline["seconds"])]
+    return lines
+
+
+def _incremental_lines(incremental: dict, full_seconds: float) -> list[str]:
+    before, newest = incremental["before_newest_day"], incremental["newest_day"]
+    differing = {mart: n for mart, n in incremental["marts_differences"].items() if n}
+    lines = [
+        f"Incremental: the newest CRM day ({newest['rows']:,} rows; "
+        f"{incremental['deals_changed_in_export_window']:,} deals changed over the "
+        f"{incremental['crm_export_days'] - 1} newest days) on top of a build of the earlier days:",
+        "",
+        "| run | total s | ingest s | dbt build s | checks s | publish s | peak MiB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, run in (
+        ("full build, all days (a)", None),
+        ("full build without the newest day", before),
+        ("newest day, incremental", newest),
+    ):
+        if run is None:
+            lines.append(f"| {name} | {full_seconds:.1f} | | | | | |")
+            continue
+        steps = " | ".join(f"{run['step_seconds'][step]:.1f}" for step in STEPS)
+        lines.append(f"| {name} | {run['seconds']:.1f} | {steps} | {_mib(run['peak_bytes'])} |")
+    share = newest["seconds"] / full_seconds if full_seconds else 0
+    lines += [
+        "",
+        f"Incremental / full: {share:.0%} (target at most 10%: {'met' if share <= 0.10 else 'NOT met'}). "
+        "Marts after the incremental run and after the full build: "
+        + ("identical row for row." if not differing else f"rows differ in {differing}."),
+    ]
+    return lines
+
+
+def render_results(results: dict) -> str:
+    machine = results["machine"]
+    lines = [
+        START_MARKER,
+        "",
+        f"Machine: {machine['cores']} cores, {machine['memory_gib']} GiB memory, CPU {machine['cpu']}, "
+        f"Python {machine['python']}. Command: `.venv/bin/{results['command']}`.",
+        "",
+    ]
+    for result in results["scales"]:
+        lines += [*_scale_table(result), ""]
+    lines.append(END_MARKER)
+    return "\n".join(lines)
+
+
+def write_results(report: Path, section: str) -> None:
+    """Replace the marked section of `report` (or append it) and keep everything else."""
+    text = report.read_text() if report.exists() else ""
+    if START_MARKER in text and END_MARKER in text:
+        head, rest = text.split(START_MARKER, 1)
+        text = head + section + rest.split(END_MARKER, 1)[1]
+    else:
+        text = text.rstrip("\n") + ("\n\n" if text else "") + section + "\n"
+    report.write_text(text)

@@ -1,0 +1,273 @@
+"""Benchmark the whole pipeline against hand-written DuckDB SQL at several scales, in one run.
+
+    .venv/bin/python -m benchmarks.run --scales 100000,1000000,10000000
+
+Per scale: demo exports generated once (kept in the work folder for later runs), then (a) the dealledger
+job (ingest, dbt build, Great Expectations checks, publish) and (b) the baseline (benchmarks/baseline.py),
+each as its own process whose process tree's RSS is sampled. At the scales in --incremental-scales also:
+a full build without the newest CRM day, then that day's export processed incrementally, its marts
+compared with (a)'s. The table goes between the markers in docs/benchmarks.md; raw numbers to
+<work>/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from benchmarks.memory import Measured, run_measured
+from benchmarks.report import render_results, write_results
+from dealledger.settings import REPO_ROOT
+
+STEP_KINDS = ("ingest", "dbt build", "checks", "publish")
+
+
+@dataclass(frozen=True)
+class Run:
+    """A measured pipeline or baseline process and the step windows it reported."""
+
+    measured: Measured
+    launched: float
+    timings: dict
+
+    def summary(self, rows: int) -> dict:
+        steps = {kind: 0.0 for kind in STEP_KINDS}
+        peaks = {kind: 0 for kind in STEP_KINDS}
+        for step in self.timings["steps"]:
+            if "start" not in step or "end" not in step:
+                continue
+            steps[step["kind"]] += step["end"] - step["start"]
+            peaks[step["kind"]] = max(peaks[step["kind"]], self.measured.peak_between(step["start"], step["end"]))
+        startup = self.timings["job_started"] - self.launched
+        overhead = self.measured.seconds - startup - sum(steps.values())
+        return {
+            "seconds": self.measured.seconds,
+            "exit_code": self.measured.exit_code,
+            "startup_seconds": startup,
+            "between_steps_seconds": overhead,
+            "step_seconds": steps,
+            "step_peak_bytes": peaks,
+            "peak_bytes": self.measured.peak_bytes,
+            "rows": rows,
+        }
+
+
+def _environment(**variables: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "orchestration"), str(REPO_ROOT)])
+    env.pop("DEALLEDGER_BUILD_DB", None)
+    env.update(variables)
+    return env
+
+
+def _measure(command: list[str], env: dict[str, str], folder: Path, name: str) -> Run:
+    timings_path = folder / f"{name}.timings.json"
+    timings_path.unlink(missing_ok=True)
+    launched = time.time()
+    measured = run_measured(command, env, folder / f"{name}.log")
+    if measured.exit_code != 0 or not timings_path.exists():
+        raise RuntimeError(f"{name} failed (exit {measured.exit_code}); see {folder / (name + '.log')}")
+    return Run(measured, launched, json.loads(timings_path.read_text()))
+
+
+def generate(data_dir: Path, scale: int, seed: int) -> dict:
+    """The demo exports of `scale` deals, generated once per folder; returns the generator's summary."""
+    done = data_dir / "generated.json"
+    if not done.exists():
+        shutil.rmtree(data_dir, ignore_errors=True)
+        code = (
+            "import sys, json, time; from pathlib import Path; from dealledger.demo.generator import generate_demo; "
+            "d = Path(sys.argv[1]); t = time.time(); "
+            "generate_demo(d / 'inbox', d / 'demo_truth', deals=int(sys.argv[2]), seed=int(sys.argv[3])); "
+            "(d / 'generated.json').write_text(json.dumps({'seconds': time.time() - t}))"
+        )
+        data_dir.mkdir(parents=True)
+        subprocess.run(
+            [sys.executable, "-c", code, str(data_dir), str(scale), str(seed)],
+            env=_environment(DEALLEDGER_HOME=str(data_dir / "home")),
+            check=True,
+        )
+    summary = json.loads((data_dir / "demo_truth" / "summary.json").read_text())
+    summary["generation_seconds"] = json.loads(done.read_text())["seconds"]
+    return summary
+
+
+def compile_project(work_dir: Path) -> None:
+    """The compiled SQL the baseline runs, from an empty database (so every model compiles as a full build)."""
+    folder = work_dir / "compile"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    project = str(REPO_ROOT / "dbt_project")
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "compile",
+            "--quiet",
+            "--project-dir",
+            project,
+            "--profiles-dir",
+            project,
+            "--target-path",
+            str(folder / "target"),
+        ],
+        env=_environment(DEALLEDGER_BUILD_DB=str(folder / "build.duckdb"), DEALLEDGER_HOME=str(folder)),
+        check=True,
+    )
+
+
+def run_pipeline(home: Path, inbox: Path, name: str) -> Run:
+    home.mkdir(parents=True, exist_ok=True)
+    env = _environment(DEALLEDGER_HOME=str(home), DEALLEDGER_INBOX=str(inbox))
+    return _measure(
+        [sys.executable, "-m", "benchmarks.pipeline_child", str(home / f"{name}.timings.json")], env, home, name
+    )
+
+
+def run_baseline(inbox: Path, work_dir: Path, scale_dir: Path) -> Run:
+    folder = scale_dir / "baseline"
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = work_dir / "compile" / "target" / "manifest.json"
+    timings = folder / "baseline.timings.json"
+    command = [sys.executable, "-m", "benchmarks.baseline", str(inbox), str(manifest), str(folder), str(timings)]
+    return _measure(command, _environment(DEALLEDGER_HOME=str(folder)), folder, "baseline")
+
+
+def marts_differences(first: Path, second: Path) -> dict[str, int]:
+    """Per mart: rows of either file without an equal row in the other (load ids and publication left out)."""
+    differences = {}
+    with duckdb.connect() as con:
+        con.execute(f"attach '{first}' as a (read_only)")
+        con.execute(f"attach '{second}' as b (read_only)")
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'a' "
+            "and table_name <> 'dealledger_publication' order by 1"
+        ).fetchall()
+        for (table,) in tables:
+            columns = [
+                name
+                for (name,) in con.execute(
+                    "select column_name from information_schema.columns where table_catalog = 'a' "
+                    "and table_name = ? order by ordinal_position",
+                    [table],
+                ).fetchall()
+                if "load_id" not in name
+            ]
+            select = ", ".join(f'"{name}"' for name in columns)
+            a, b = f"a.main.{table}", f"b.main.{table}"
+            differences[table] = con.execute(
+                f"select (select count(*) from (select {select} from {a} except all select {select} from {b})) "
+                f"+ (select count(*) from (select {select} from {b} except all select {select} from {a}))"
+            ).fetchone()[0]
+    return differences
+
+
+def _link_all(files: list[Path], inbox: Path) -> None:
+    inbox.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        target = inbox / path.name
+        if not target.exists():
+            os.link(path, target)
+
+
+def incremental(scale_dir: Path, inbox: Path, summary: dict, full_serving: Path) -> dict:
+    """A full build without the newest CRM day, then that day incrementally; marts compared with the full run."""
+    newest = summary["crm_export_dates"][-1].replace("-", "")
+    files = sorted(inbox.iterdir())
+    last_day = [path for path in files if path.name.startswith("crm_") and newest in path.name]
+    home = scale_dir / "incremental"
+    shutil.rmtree(home, ignore_errors=True)
+    _link_all([path for path in files if path not in last_day], home / "inbox")
+    before = run_pipeline(home, home / "inbox", "before_newest_day")
+    _link_all(last_day, home / "inbox")
+    newest_day = run_pipeline(home, home / "inbox", "newest_day")
+    rows = sum(summary["files"][path.name] for path in last_day)
+    return {
+        "before_newest_day": before.summary(sum(summary["row_counts"].values()) - rows),
+        "newest_day": newest_day.summary(rows),
+        "deals_changed_in_export_window": summary["deals_changed_in_export_window"],
+        "crm_export_days": len(summary["crm_export_dates"]),
+        "marts_differences": marts_differences(home / "serving.duckdb", full_serving),
+    }
+
+
+def machine() -> dict:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    memory_kb = int(
+        next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    )
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory_kb / 1024 / 1024, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+    }
+
+
+def benchmark_scale(work_dir: Path, scale: int, seed: int, incremental_scales: set[int]) -> dict:
+    data_dir = work_dir / "data" / str(scale)
+    summary = generate(data_dir, scale, seed)
+    inbox = data_dir / "inbox"
+    rows = sum(summary["row_counts"].values())
+    scale_dir = work_dir / str(scale)
+    shutil.rmtree(scale_dir / "pipeline", ignore_errors=True)
+    result: dict = {"scale": scale, "rows": rows, "generation_seconds": summary["generation_seconds"]}
+    result["load_before"] = os.getloadavg()
+    pipeline = run_pipeline(scale_dir / "pipeline", inbox, "pipeline")
+    result["pipeline"] = pipeline.summary(rows)
+    result["baseline"] = run_baseline(inbox, work_dir, scale_dir).summary(rows)
+    result["load_after"] = os.getloadavg()
+    result["marts_differences_vs_baseline"] = marts_differences(
+        scale_dir / "pipeline" / "serving.duckdb", scale_dir / "baseline" / "serving.duckdb"
+    )
+    if scale in incremental_scales:
+        result["incremental"] = incremental(scale_dir, inbox, summary, scale_dir / "pipeline" / "serving.duckdb")
+        result["load_after_incremental"] = os.getloadavg()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", default="100000,1000000,10000000", help="deal counts, comma-separated")
+    parser.add_argument("--incremental-scales", default="1000000", help="scales that also get the incremental run")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/dealledger-bench"))
+    parser.add_argument("--report", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args(argv)
+    scales = [int(scale) for scale in args.scales.split(",") if scale]
+    incremental_scales = {int(scale) for scale in args.incremental_scales.split(",") if scale}
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    compile_project(args.work_dir)
+    results_path = args.work_dir / "results.json"
+    results = {
+        "machine": machine(),
+        "command": " ".join(["python -m benchmarks.run", *(argv or sys.argv[1:])]),
+        "scales": [],
+    }
+    for scale in scales:
+        print(f"benchmark: {scale} deals", file=sys.stderr)
+        results["scales"].append(benchmark_scale(args.work_dir, scale, args.seed, incremental_scales))
+        results_path.write_text(json.dumps(results, indent=1))
+        write_results(args.report, render_results(results))
+    print(f"benchmark: results in {results_path} and {args.report}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

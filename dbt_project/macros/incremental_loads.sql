@@ -1,0 +1,49 @@
+{#-
+    Incremental models over the growing raw tables read only the loads (ingest runs) they have not seen.
+    Which loads a model has merged is kept beside it in `<model>__loads` (one row per load_id): reset before
+    a full build, extended after every build, in the model's own transaction. A load removed from a raw
+    table, or a changed staging model, needs `dbt build --full-refresh` (docs/benchmarks.md).
+-#}
+
+{% macro processed_loads_relation() -%}
+    {{ this.schema }}.{{ this.identifier }}__loads
+{%- endmacro %}
+
+{% macro is_incremental_from_loads() -%}
+    {#- is_incremental(), refusing a model table built without its ledger (it would count loads twice). -#}
+    {%- if not is_incremental() -%}
+        {%- do return(false) -%}
+    {%- endif -%}
+    {%- if execute -%}
+        {%- set ledger = adapter.get_relation(database=this.database, schema=this.schema,
+                                              identifier=this.identifier ~ '__loads') -%}
+        {%- if ledger is none -%}
+            {{ exceptions.raise_compiler_error(
+                this ~ " exists without its ledger of merged loads; run `dbt build --full-refresh` once") }}
+        {%- endif -%}
+    {%- endif -%}
+    {%- do return(true) -%}
+{%- endmacro %}
+
+{% macro new_loads_only(load_id_column='load_id') -%}
+    {%- if is_incremental_from_loads() %}
+    where {{ load_id_column }} not in (select load_id from {{ processed_loads_relation() }})
+    {%- endif %}
+{%- endmacro %}
+
+{% macro reset_processed_loads() -%}
+    {#- pre_hook: a full build starts the ledger afresh; an incremental one keeps it. -#}
+    {%- if is_incremental() -%}
+        create table if not exists {{ processed_loads_relation() }} (load_id varchar)
+    {%- else -%}
+        create or replace table {{ processed_loads_relation() }} (load_id varchar)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro record_processed_loads(input_relation, load_id_column='load_id') -%}
+    {#- post_hook: every load of the input is now merged into the model. -#}
+    insert into {{ processed_loads_relation() }}
+    select distinct {{ load_id_column }}
+    from {{ input_relation }}
+    where {{ load_id_column }} not in (select load_id from {{ processed_loads_relation() }})
+{%- endmacro %}
