@@ -58,6 +58,8 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
     def dealledger_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
         # Incremental models read only new loads unless a full refresh is asked for (docs/benchmarks.md).
         full_refresh = ["--full-refresh"] if load_settings().dbt_full_refresh else []
-        yield from dbt.cli(["build", *full_refresh], context=context).stream()
+        # dbt unit tests check the model logic on fixed inputs, not the data: they run in the test suite
+        # (tests/test_dbt_unit.py), not in every pipeline run.
+        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test", *full_refresh], context=context).stream()
 
     return dealledger_dbt_models
