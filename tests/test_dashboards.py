@@ -127,6 +127,14 @@ def expected_numbers(serving_db: Path) -> tuple[dict[str, dict[str, str]], dict[
             "select open_deal_count, open_pipeline_eur, weighted_pipeline_eur from fct_pipeline_periods "
             "where period_grain = 'quarter' and dimension_name = 'all' order by period_start_date desc limit 1",
         )
+        top_team = one(
+            con,
+            "select dimension_value, open_pipeline_eur from fct_pipeline_periods "
+            "where period_grain = 'quarter' and dimension_name = 'team' "
+            "and period_start_date = "
+            "(select max(period_start_date) from fct_pipeline_periods where period_grain = 'quarter') "
+            "order by open_pipeline_eur desc, dimension_value limit 1",
+        )
         movement = one(
             con,
             "select period_start_date, opening_pipeline_eur, won_eur, closing_pipeline_eur "
@@ -220,6 +228,7 @@ def expected_numbers(serving_db: Path) -> tuple[dict[str, dict[str, str]], dict[
     cells = {
         ("order-intake", "intake-by-quarter", q, "booked_deal_count"): count(busiest_quarter[1]),
         ("order-intake", "intake-by-quarter", q, "booked_amount_eur"): eur(busiest_quarter[2]),
+        ("pipeline", "pipeline-by-team", top_team[0], "open_pipeline_eur"): eur(top_team[1]),
         ("pipeline", "movement-by-quarter", m, "opening_pipeline_eur"): eur(movement[1]),
         ("pipeline", "movement-by-quarter", m, "won_eur"): eur(movement[2]),
         ("pipeline", "movement-by-quarter", m, "closing_pipeline_eur"): eur(movement[3]),

@@ -15,7 +15,8 @@ ORDER = 20
 serving = open_serving()
 page = Page("Pipeline and its movement", serving)
 
-TOTAL = "period_grain = 'quarter' and dimension_name = 'all'"
+QUARTERS = "period_grain = 'quarter'"
+TOTAL = f"{QUARTERS} and dimension_name = 'all'"
 periods = labelled(
     serving.mart(
         "fct_pipeline_periods",
@@ -59,6 +60,32 @@ page.table(
     ],
     key="period",
 )
+
+page.heading("Open pipeline by team, latest quarter")
+if now:
+    page.table(
+        "pipeline-by-team",
+        serving.mart(
+            "fct_pipeline_periods",
+            [
+                "dimension_value",
+                "open_deal_count",
+                "open_pipeline_eur",
+                "weighted_pipeline_eur",
+                "stale_pipeline_share",
+            ],
+            where=f"dimension_name = 'team' and {QUARTERS} and period_start_date = '{now['period_start_date']}'",
+            order_by="open_pipeline_eur desc, dimension_value",
+        ),
+        [
+            Column("dimension_value", "Team"),
+            Column("open_deal_count", "Open deals", fmt_int, numeric=True),
+            Column("open_pipeline_eur", "Open pipeline (EUR)", fmt_eur, numeric=True),
+            Column("weighted_pipeline_eur", "Weighted (EUR)", fmt_eur, numeric=True),
+            Column("stale_pipeline_share", "Stale share", fmt_pct, numeric=True),
+        ],
+        key="dimension_value",
+    )
 
 MOVES = [
     ("new_eur", "New"),

@@ -61,21 +61,22 @@ page.mart_definition("fct_referral_chains", "generation")
 generations = serving.rows(
     """
     select
-        coalesce(cast(generation as varchar), 'cycle') as generation,
+        generation,
+        coalesce(cast(generation as varchar), 'on or below a cycle') as generation_label,
         count(*) as accounts,
     from fct_referral_chains
     group by all
-    order by min(coalesce(generation, 1000000))
+    order by generation nulls last
     """
 )
 page.charts(
     Chart(
         "generations",
-        generations,
+        [g for g in generations if g["generation"] is not None],
         """
         Plot.plot({
           width, height: 240,
-          x: {label: "generation"},
+          x: {label: "generation", type: "band"},
           y: {grid: true, label: "accounts"},
           marks: [Plot.barY(data, {x: "generation", y: "accounts", fill: "steelblue", tip: true}), Plot.ruleY([0])]
         })
@@ -87,8 +88,8 @@ page.charts(
 page.table(
     "generations",
     generations,
-    [Column("generation", "Generation"), Column("accounts", "Accounts", fmt_int, numeric=True)],
-    key="generation",
+    [Column("generation_label", "Generation"), Column("accounts", "Accounts", fmt_int, numeric=True)],
+    key="generation_label",
 )
 page.heading("Longest chains")
 page.table(
