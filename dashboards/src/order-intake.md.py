@@ -1,11 +1,11 @@
-"""Order intake counted once per quarter, next to the announcements that inflate it."""
+"""Order intake counted once per quarter, next to the announcements that inflate it (fct_order_intake)."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _lib import metrics as m  # noqa: E402
+from _lib.metrics import labelled  # noqa: E402
 from _lib.render import Chart, Column, Kpi, Page, fmt_eur, fmt_int, fmt_ratio  # noqa: E402
 from _lib.serving import open_serving  # noqa: E402
 
@@ -14,92 +14,73 @@ ORDER = 10
 
 serving = open_serving()
 page = Page("Order intake, each deal counted once", serving)
-page.definition(m.ORDER_INTAKE_DEFINITION)
+page.mart_definition("fct_order_intake", "booked_deal_count", "announcement_count", "announcement_inflation")
 
-quarters = m.order_intake_by_quarter(serving)
-total = m.intake_total(quarters)
-
-page.kpis(
-    [
-        Kpi("booked_deals", "Real deals booked", fmt_int(total.booked_deals), "won, counted once"),
-        Kpi("booked_amount_eur", "Order intake", fmt_eur(total.booked_amount_eur), "EUR, all quarters"),
-        Kpi("announcements", "Announcements seen", fmt_int(total.announcements), "for the same deals"),
-        Kpi(
-            "announcement_inflation",
-            "Announcement inflation",
-            fmt_ratio(total.inflation),
-            "announcements per real deal",
-        ),
-    ]
+COLUMNS = [
+    "period_start_date",
+    "booked_deal_count",
+    "booked_amount_eur",
+    "announcement_count",
+    "announcement_inflation",
+]
+years = labelled(serving.mart("fct_order_intake", COLUMNS, where="period_grain = 'year'", order_by="1"), "year")
+quarters = labelled(
+    serving.mart("fct_order_intake", COLUMNS, where="period_grain = 'quarter'", order_by="1"), "quarter"
 )
 
-if quarters:
-    page.charts(
-        Chart(
-            "intake-amount",
-            [{"quarter": q.quarter, "amount_eur": q.booked_amount_eur} for q in quarters],
-            """
-            Plot.plot({
-              width, height: 260, marginLeft: 60,
-              x: {label: null},
-              y: {grid: true, label: "EUR", tickFormat: "~s"},
-              marks: [
-                Plot.barY(data, {x: "quarter", y: "amount_eur", fill: "steelblue", tip: true}),
-                Plot.ruleY([0])
-              ]
-            })
-            """,
-            caption="Order intake per booking quarter (EUR)",
-        ),
-        Chart(
-            "announcements-vs-deals",
-            [
-                row
-                for q in quarters
-                for row in (
-                    {"quarter": q.quarter, "series": "Announcements seen", "count": q.announcements},
-                    {"quarter": q.quarter, "series": "Real deals", "count": q.booked_deals},
-                )
-            ],
-            """
-            Plot.plot({
-              width, height: 260,
-              x: {axis: null},
-              fx: {label: null},
-              y: {grid: true, label: "count", tickFormat: (d) => (Number.isInteger(d) ? d : "")},
-              color: {legend: true, domain: ["Announcements seen", "Real deals"], range: ["#e8a33d", "steelblue"]},
-              marks: [
-                Plot.barY(data, {fx: "quarter", x: "series", y: "count", fill: "series", tip: true}),
-                Plot.ruleY([0])
-              ]
-            })
-            """,
-            caption="Announcements seen vs real deals, per booking quarter",
-        ),
+if years:
+    year = years[-1]
+    page.kpis(
+        [
+            Kpi("booked_deals", f"Real deals booked {year['period']}", fmt_int(year["booked_deal_count"])),
+            Kpi("booked_amount_eur", f"Order intake {year['period']}", fmt_eur(year["booked_amount_eur"])),
+            Kpi("announcements", f"Announcements seen {year['period']}", fmt_int(year["announcement_count"])),
+            Kpi(
+                "announcement_inflation",
+                f"Announcement inflation {year['period']}",
+                fmt_ratio(year["announcement_inflation"]),
+                "announcements per real deal",
+            ),
+        ]
     )
 
-page.heading("Per quarter")
-page.table(
-    "intake-by-quarter",
-    [
-        {
-            "quarter": q.quarter,
-            "booked_deals": q.booked_deals,
-            "booked_amount_eur": q.booked_amount_eur,
-            "announcements": q.announcements,
-            "inflation": q.inflation,
-        }
-        for q in quarters
-    ],
-    [
-        Column("quarter", "Quarter"),
-        Column("booked_deals", "Real deals booked", fmt_int, numeric=True),
-        Column("booked_amount_eur", "Order intake (EUR)", fmt_eur, numeric=True),
-        Column("announcements", "Announcements seen", fmt_int, numeric=True),
-        Column("inflation", "Announcements per deal", fmt_ratio, numeric=True),
-    ],
-    key="quarter",
-    empty="No won deal has a booking date yet.",
+page.charts(
+    Chart(
+        "announcements-vs-deals",
+        [
+            row
+            for q in quarters
+            for row in (
+                {"quarter": q["period"], "series": "Announcements seen", "count": q["announcement_count"]},
+                {"quarter": q["period"], "series": "Real deals", "count": q["booked_deal_count"]},
+            )
+        ],
+        """
+        Plot.plot({
+          width, height: 280, marginBottom: 50,
+          x: {label: null, tickRotate: -45},
+          y: {grid: true, label: "count"},
+          color: {legend: true, domain: ["Announcements seen", "Real deals"], range: ["#e8a33d", "steelblue"]},
+          marks: [
+            Plot.lineY(data, {x: "quarter", y: "count", stroke: "series", marker: true, tip: true}),
+            Plot.ruleY([0])
+          ]
+        })
+        """,
+        caption="Announcements seen vs real deals booked, per quarter",
+        width=900,
+    )
 )
 
+TABLE = [
+    Column("period", "Period"),
+    Column("booked_deal_count", "Real deals booked", fmt_int, numeric=True),
+    Column("booked_amount_eur", "Order intake (EUR)", fmt_eur, numeric=True),
+    Column("announcement_count", "Announcements seen", fmt_int, numeric=True),
+    Column("announcement_inflation", "Announcements per deal", fmt_ratio, numeric=True),
+]
+page.heading("Per year")
+page.table("intake-by-year", years, TABLE, key="period")
+page.heading("Per quarter")
+page.table("intake-by-quarter", quarters, TABLE, key="period")
 page.print()

@@ -1,130 +1,160 @@
-"""Win and no-go rates per quarter, by count and by amount, over the deals closed in the quarter."""
+"""Win and no-go rates per quarter, by count and amount, with sales cycles and velocity (performance marts)."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _lib import metrics as m  # noqa: E402
-from _lib.render import Chart, Column, Kpi, Page, fmt_eur, fmt_int, fmt_pct  # noqa: E402
+from _lib.metrics import labelled  # noqa: E402
+from _lib.render import Chart, Column, Kpi, Page, fmt_eur, fmt_int, fmt_num1, fmt_pct  # noqa: E402
 from _lib.serving import open_serving  # noqa: E402
 
 TITLE = "Win and no-go rates"
-ORDER = 20
+ORDER = 30
+
 
 serving = open_serving()
 page = Page("Win and no-go rates", serving)
-page.definition(m.CLOSE_RATES_DEFINITION)
+page.mart_definition("fct_win_rates", "closed_deal_count", "win_rate_count", "win_rate_amount", "no_go_rate_count")
 
-rates = m.close_rates(serving)
-total = rates.total
-
-page.kpis(
-    [
-        Kpi(
-            "closed_deals",
-            "Closed deals",
-            fmt_int(total.closed_deals),
-            f"{fmt_int(total.won_deals)} won, {fmt_int(total.lost_deals)} lost",
-        ),
-        Kpi("win_rate", "Win rate (count)", fmt_pct(total.win_rate), f"no-go {fmt_pct(total.no_go_rate)}"),
-        Kpi(
-            "win_rate_amount",
-            "Win rate (amount)",
-            fmt_pct(total.win_rate_amount),
-            f"no-go {fmt_pct(total.no_go_rate_amount)}",
-        ),
-        Kpi(
-            "closed_amount_eur",
-            "Closed amount",
-            fmt_eur(total.closed_amount_eur),
-            f"{fmt_eur(total.won_amount_eur)} won",
-        ),
-    ]
-)
-
-undated = [
-    f"{count} {status} deal{'s' if count != 1 else ''}"
-    for count, status in ((rates.undated_won, "won"), (rates.undated_lost, "lost"))
-    if count
+RATES = [
+    "period_start_date",
+    "breakdown_value",
+    "closed_deal_count",
+    "won_deal_count",
+    "lost_deal_count",
+    "disqualified_deal_count",
+    "closed_amount_eur",
+    "win_rate_count",
+    "no_go_rate_count",
+    "win_rate_amount",
+    "no_go_rate_amount",
 ]
-if undated:
-    verb = "has" if rates.undated_won + rates.undated_lost == 1 else "have"
-    page.note(
-        f"{' and '.join(undated)} {verb} no close date in the serving file and "
-        f"{'is' if verb == 'has' else 'are'} left out of the quarterly rates."
+quarters = labelled(
+    serving.mart("fct_win_rates", RATES, where="period_grain = 'quarter' and breakdown = 'total'", order_by="1"),
+    "quarter",
+)
+years = labelled(
+    serving.mart("fct_win_rates", RATES, where="period_grain = 'year' and breakdown = 'total'", order_by="1"),
+    "year",
+)
+if years:
+    year = years[-1]
+    page.kpis(
+        [
+            Kpi("closed_deals", f"Closed deals {year['period']}", fmt_int(year["closed_deal_count"])),
+            Kpi("win_rate", f"Win rate {year['period']}", fmt_pct(year["win_rate_count"]), "by count"),
+            Kpi("win_rate_amount", f"Win rate {year['period']}", fmt_pct(year["win_rate_amount"]), "by amount"),
+            Kpi("no_go_rate", f"No-go rate {year['period']}", fmt_pct(year["no_go_rate_count"]), "by count"),
+        ]
     )
-if rates.closed_without_amount:
-    page.note(f"{rates.closed_without_amount} closed deals have no amount; they count as 0 in the rates by amount.")
-
-MEASURES = ["Win rate (count)", "Win rate (amount)", "No-go rate (count)", "No-go rate (amount)"]
-if rates.quarters:
-    page.charts(
-        Chart(
-            "rates",
-            [
-                {"quarter": q.quarter, "measure": measure, "rate": rate}
-                for q in rates.quarters
-                for measure, rate in zip(
-                    MEASURES, (q.win_rate, q.win_rate_amount, q.no_go_rate, q.no_go_rate_amount), strict=True
-                )
-            ],
-            """
-            Plot.plot({
-              width, height: 260,
-              x: {axis: null, domain: [...new Set(data.map((d) => d.measure))]},
-              fx: {label: null},
-              y: {grid: true, label: "rate (%)", percent: true, domain: [0, 100]},
-              color: {
-                legend: true,
-                domain: [...new Set(data.map((d) => d.measure))],
-                range: ["#2e7d32", "#81c784", "#c62828", "#ef9a9a"]
-              },
-              marks: [
-                Plot.barY(data, {fx: "quarter", x: "measure", y: "rate", fill: "measure", tip: true}),
-                Plot.ruleY([0])
-              ]
-            })
-            """,
-            caption="Win and no-go rates per close quarter",
-            width=900,
-        )
+page.charts(
+    Chart(
+        "rates",
+        [
+            {"quarter": q["period"], "rate": label, "value": q[column]}
+            for q in quarters
+            for column, label in (("win_rate_count", "win (count)"), ("win_rate_amount", "win (amount)"))
+            if q[column] is not None
+        ],
+        """
+        Plot.plot({
+          width, height: 260, marginBottom: 50,
+          x: {label: null, tickRotate: -45},
+          y: {grid: true, label: "rate", domain: [0, 1], tickFormat: "%"},
+          color: {legend: true},
+          marks: [Plot.lineY(data, {x: "quarter", y: "value", stroke: "rate", marker: true, tip: true})]
+        })
+        """,
+        caption="Win rate per close quarter",
+        width=900,
     )
+)
+RATE_TABLE = [
+    Column("period", "Period"),
+    Column("closed_deal_count", "Closed", fmt_int, numeric=True),
+    Column("won_deal_count", "Won", fmt_int, numeric=True),
+    Column("lost_deal_count", "Lost", fmt_int, numeric=True),
+    Column("disqualified_deal_count", "Disqualified (not in rates)", fmt_int, numeric=True),
+    Column("closed_amount_eur", "Closed amount", fmt_eur, numeric=True),
+    Column("win_rate_count", "Win rate", fmt_pct, numeric=True),
+    Column("no_go_rate_count", "No-go rate", fmt_pct, numeric=True),
+    Column("win_rate_amount", "Win rate (amount)", fmt_pct, numeric=True),
+    Column("no_go_rate_amount", "No-go rate (amount)", fmt_pct, numeric=True),
+]
+page.heading("Per quarter")
+page.table("rates-by-quarter", quarters, RATE_TABLE, key="period")
 
-page.heading("Per close quarter")
+page.heading("Referred deals and decision makers, per year")
+cuts = labelled(
+    serving.mart(
+        "fct_win_rates",
+        ["breakdown", *RATES],
+        where="period_grain = 'year' and breakdown in ('referral', 'decision_maker')",
+        order_by="period_start_date, breakdown, breakdown_value",
+    ),
+    "year",
+)
 page.table(
-    "rates-by-quarter",
-    [
-        {
-            "quarter": q.quarter,
-            "closed_deals": q.closed_deals,
-            "won_deals": q.won_deals,
-            "lost_deals": q.lost_deals,
-            "win_rate": q.win_rate,
-            "no_go_rate": q.no_go_rate,
-            "closed_amount_eur": q.closed_amount_eur,
-            "won_amount_eur": q.won_amount_eur,
-            "lost_amount_eur": q.lost_amount_eur,
-            "win_rate_amount": q.win_rate_amount,
-            "no_go_rate_amount": q.no_go_rate_amount,
-        }
-        for q in rates.quarters
-    ],
-    [
-        Column("quarter", "Quarter"),
-        Column("closed_deals", "Closed", fmt_int, numeric=True),
-        Column("won_deals", "Won", fmt_int, numeric=True),
-        Column("lost_deals", "Lost", fmt_int, numeric=True),
-        Column("win_rate", "Win rate", fmt_pct, numeric=True),
-        Column("no_go_rate", "No-go rate", fmt_pct, numeric=True),
-        Column("closed_amount_eur", "Closed (EUR)", fmt_eur, numeric=True),
-        Column("won_amount_eur", "Won (EUR)", fmt_eur, numeric=True),
-        Column("lost_amount_eur", "Lost (EUR)", fmt_eur, numeric=True),
-        Column("win_rate_amount", "Win rate (amount)", fmt_pct, numeric=True),
-        Column("no_go_rate_amount", "No-go rate (amount)", fmt_pct, numeric=True),
-    ],
-    key="quarter",
-    empty="No deal has closed yet.",
+    "rates-by-cut",
+    [{**c, "key": f"{c['period']}/{c['breakdown_value']}"} for c in cuts],
+    [Column("period", "Year"), Column("breakdown_value", "Deals"), *RATE_TABLE[1:]],
+    key="key",
 )
 
+page.heading("Sales cycle per quarter (created → booked)")
+page.mart_definition("fct_sales_cycles", "median_cycle_days")
+cycles = labelled(
+    serving.mart(
+        "fct_sales_cycles",
+        ["period_start_date", "booked_deal_count", "avg_cycle_days", "median_cycle_days", "p80_cycle_days"],
+        where="period_grain = 'quarter' and breakdown = 'total' and cycle_start = 'created'",
+        order_by="1",
+    ),
+    "quarter",
+)
+page.table(
+    "cycles-by-quarter",
+    cycles,
+    [
+        Column("period", "Quarter"),
+        Column("booked_deal_count", "Booked deals", fmt_int, numeric=True),
+        Column("avg_cycle_days", "Average days", fmt_num1, numeric=True),
+        Column("median_cycle_days", "Median days", fmt_num1, numeric=True),
+        Column("p80_cycle_days", "80th percentile days", fmt_num1, numeric=True),
+    ],
+    key="period",
+)
+
+page.heading("Sales velocity per quarter")
+page.mart_definition("fct_sales_velocity")
+velocity = labelled(
+    serving.mart(
+        "fct_sales_velocity",
+        [
+            "period_start_date",
+            "open_deal_count",
+            "win_rate_count",
+            "avg_won_amount_eur",
+            "avg_cycle_days",
+            "sales_velocity_eur_per_day",
+        ],
+        where="period_grain = 'quarter' and breakdown = 'total'",
+        order_by="1",
+    ),
+    "quarter",
+)
+page.table(
+    "velocity-by-quarter",
+    velocity,
+    [
+        Column("period", "Quarter"),
+        Column("open_deal_count", "Open deals", fmt_int, numeric=True),
+        Column("win_rate_count", "Win rate", fmt_pct, numeric=True),
+        Column("avg_won_amount_eur", "Average won", fmt_eur, numeric=True),
+        Column("avg_cycle_days", "Average cycle days", fmt_num1, numeric=True),
+        Column("sales_velocity_eur_per_day", "Velocity (EUR/day)", fmt_eur, numeric=True),
+    ],
+    key="period",
+)
 page.print()

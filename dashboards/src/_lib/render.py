@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from .definitions import column_description, mart_description
 from .serving import Serving
 
 DASH = "–"
@@ -34,12 +35,26 @@ def fmt_eur(value: Any) -> str:
     return f"-€{-amount:,.0f}" if amount < 0 else f"€{amount:,.0f}"
 
 
+def fmt_amount(value: Any) -> str:
+    """An amount in its own currency, with cents (the currency is shown beside it)."""
+    return DASH if value is None else f"{float(value):,.2f}"
+
+
 def fmt_pct(value: float | None) -> str:
     return DASH if value is None else f"{value:.1%}"
 
 
 def fmt_ratio(value: float | None) -> str:
     return DASH if value is None else f"{value:.2f}×"
+
+
+def fmt_num1(value: Any) -> str:
+    """A number with one decimal (average days, projected customers)."""
+    return DASH if value is None else f"{float(value):,.1f}"
+
+
+def fmt_flag(value: Any) -> str:
+    return "yes" if value else ""
 
 
 def fmt_date(value: Any) -> str:
@@ -140,6 +155,18 @@ class Page:
 
     def definition(self, text: str) -> None:
         self.blocks.append(f'<p class="definition">{esc(text)}</p>')
+
+    def mart_definition(self, mart: str, *columns: str) -> None:
+        """The mart's dbt description, and those of the columns shown, as the page's definition text."""
+        lines = [
+            f'<p class="definition" data-definition="{esc(mart)}"><code>{esc(mart)}</code>: '
+            f"{esc(mart_description(mart))}</p>"
+        ]
+        described = [(c, column_description(mart, c)) for c in columns]
+        items = "".join(f"<li><code>{esc(c)}</code>: {esc(text)}</li>" for c, text in described if text)
+        if items:
+            lines.append(f'<ul class="definition">{items}</ul>')
+        self.blocks.append("".join(lines))
 
     def note(self, text: str) -> None:
         self.blocks.append(f'<div class="note" data-note>{esc(text)}</div>')

@@ -81,12 +81,6 @@ class Serving:
             sql += f" order by {order_by}"
         return self.rows(sql)
 
-    def row(self, sql: str, params: list[Any] | None = None) -> dict[str, Any]:
-        result = self.rows(sql, params)
-        if len(result) != 1:
-            raise ServingError(f"expected one row, got {len(result)}: {sql}")
-        return result[0]
-
     def publication(self) -> dict[str, Any] | None:
         """run_id and published_at of the pipeline run that wrote the file, if it recorded them."""
         if not self.has_table("dealledger_publication"):
