@@ -142,10 +142,13 @@ def test_marts_after_incremental_runs_equal_a_full_rebuild(homes: Homes) -> None
             for (name,) in con.execute("select table_name from information_schema.tables").fetchall()
             if name != "dealledger_publication"  # the run id and time of the publish, per home
         ]
-    assert {"fct_deals", "fct_deal_events", "fct_invoices", "dim_accounts", "dim_sales_reps"} <= set(marts)
+    core_marts = {"fct_deals", "fct_deal_events", "fct_invoices", "dim_accounts", "dim_sales_reps"}
+    assert core_marts <= set(marts)
     compared = _compare(serving, homes.full / "serving.duckdb", marts)
     for mart, (rows_incremental, rows_full, unmatched) in compared.items():
-        assert rows_incremental == rows_full > 0, mart
+        # Reconciliation marts may rightly be empty on a small demo (no invoice on a lost deal, say).
+        assert rows_incremental == rows_full, mart
+        assert rows_full > 0 or mart not in core_marts, mart
         assert unmatched == 0, mart
 
 

@@ -20,7 +20,9 @@ BAD_EXPORT = (
 
 
 def ingest_checks(home: Path) -> dict[str, tuple[bool, str | None]]:
-    warehouse = Warehouse(home=str(home), inbox=str(home / "inbox"), max_reject_rate=0.01)
+    warehouse = Warehouse(
+        home=str(home), inbox=str(home / "inbox"), max_reject_rate=0.01, max_export_age_days={"crm": 2}
+    )
     result = materialize(
         [build_ingest_assets()], selection=[STAGE_HISTORY], resources={"warehouse": warehouse}, raise_on_error=False
     )
@@ -38,6 +40,11 @@ def test_a_file_over_the_reject_threshold_blocks_every_run_until_it_leaves_the_i
 
     first = ingest_checks(tmp_path)
     assert first["rows_accounted_for"] == (True, None)
+    # The export is from 2024: far older than the two days a CRM export may be (a warning in the UI).
+    assert first["export_is_fresh"] == (
+        False,
+        "The newest crm_deal_stage_history export is from 2024-01-02; a new one is expected at least every 2 days.",
+    )
     passed, description = first["reject_rate_within_threshold"]
     assert not passed
     assert description.startswith("crm_deal_stage_history_20240102.csv: 2 of 3 rows rejected. First bad lines: line 3")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetKey, materialize
+from dagster import AssetCheckSeverity, AssetKey, materialize
 
 from conftest import DemoRun, settings_for
 from dealledger.cli import main
@@ -88,7 +88,12 @@ def test_materialize_all_assets_in_a_temporary_home(tmp_path, monkeypatch):
     defs = build_definitions(settings)
     result = materialize([*defs.assets, *defs.asset_checks], resources=defs.resources)
     assert result.success
-    assert all(evaluation.passed for evaluation in result.get_asset_check_evaluations())
+    # Warnings (an export older than its allowed age, say) do not count: only blocking checks must pass.
+    assert all(
+        evaluation.passed
+        for evaluation in result.get_asset_check_evaluations()
+        if evaluation.severity == AssetCheckSeverity.ERROR
+    )
     with duckdb.connect(str(settings.home / "serving.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from fct_deals").fetchone()[0] == truth["deal_count"]
 

@@ -262,17 +262,22 @@ def test_a_failed_expectation_blocks_publishing_and_says_why(home: Home, tmp_pat
     project_yml = project / "dbt_project.yml"
     project_yml.write_text(project_yml.read_text().replace("../seeds", str(REPO_ROOT / "seeds")))
     fct_deals = next(project.rglob("fct_deals.sql"))
-    # Break the mart the way a bad join would: amounts turn negative. Only the GE suite guards that.
-    fct_deals.write_text(f"select * replace (-amount_eur as amount_eur) from (\n{fct_deals.read_text()}\n)")
+    # Break the mart the way a bad join would: one open deal's amount turns negative. Only the GE suite
+    # guards that (downstream dbt tests catch a mart full of negative amounts before it).
+    fct_deals.write_text(
+        f"with built as (\n{fct_deals.read_text()}\n)\n"
+        "select * replace (\n"
+        "    case when deal_id = (select min(deal_id) from built where status = 'open')\n"
+        "    then -amount_eur else amount_eur end as amount_eur\n"
+        ") from built"
+    )
     dbt_parse(project)
     with duckdb.connect(str(home.serving_db), read_only=True) as con:
-        positive, deals = con.execute(
-            "select count(*) filter (where amount_eur > 0), count(*) from fct_deals"
-        ).fetchone()
+        deals = con.execute("select count(*) from fct_deals").fetchone()[0]
 
     err = blocked_run(home, {"DEALLEDGER_DBT_PROJECT_DIR": str(project)})
     assert "✘ fct_deals: check great_expectations_fct_deals failed" in err
-    assert f"expectation amount_eur >= 0 failed for {positive} of {deals} rows, e.g. -" in err
+    assert f"expectation amount_eur >= 0 failed for 1 of {deals} rows, e.g. -" in err
     assert "What it means: the table breaks a rule of its quality suite (expectations/<table>.json)." in err
     assert "What to do: correct the records in the CRM or billing system" in err
 

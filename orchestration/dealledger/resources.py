@@ -26,6 +26,7 @@ class Warehouse(ConfigurableResource):
             home=str(settings.home),
             inbox=str(settings.inbox_dir),
             max_reject_rate=settings.max_reject_rate,
+            max_export_age_days=settings.max_export_age_days,
             memory_limit=settings.duckdb_memory_limit,
             temp_dir=str(settings.duckdb_temp_dir),
         )
