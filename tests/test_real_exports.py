@@ -22,10 +22,15 @@ from dealledger.ingest.layouts import LAYOUTS, LAYOUTS_BY_KIND, layout_for_file
 from dealledger.ingest.loader import FileLoadResult, ensure_raw_tables, load_export_file
 from dealledger.settings import REPO_ROOT
 
-# Beside the repository (../shared/realdata); DEALLEDGER_REALDATA points elsewhere (a git worktree's parent
-# is not the checkout's).
-REALDATA = Path(os.environ.get("DEALLEDGER_REALDATA", REPO_ROOT.parent / "shared" / "realdata"))
-pytestmark = pytest.mark.skipif(not REALDATA.is_dir(), reason=f"{REALDATA} is not there")
+# DEALLEDGER_REALDATA, else beside the repository (../shared/realdata), else the workplace's shared folder
+# (a clone or worktree elsewhere has no ../shared).
+REALDATA_CANDIDATES = [
+    *([Path(os.environ["DEALLEDGER_REALDATA"])] if "DEALLEDGER_REALDATA" in os.environ else []),
+    REPO_ROOT.parent / "shared" / "realdata",
+    Path("/work/shared/realdata"),
+]
+REALDATA = next((path for path in REALDATA_CANDIDATES if path.is_dir()), REALDATA_CANDIDATES[0])
+pytestmark = pytest.mark.skipif(not REALDATA.is_dir(), reason=f"none of {REALDATA_CANDIDATES} is there")
 
 # file -> (layout kind, rows read, rows loaded, rows rejected)
 SUPPORTED: dict[str, tuple[str, int, int, int]] = {
