@@ -10,7 +10,7 @@ import pytest
 from dagster import AssetCheckSeverity, AssetKey, materialize
 
 from conftest import DemoRun, settings_for
-from dealledger.cli import main
+from dealledger.cli import main, print_headline
 from dealledger.definitions import PIPELINE_JOB, build_definitions
 from dealledger.demo.generator import generate_demo
 from dealledger.ingest.layouts import LAYOUTS
@@ -53,6 +53,23 @@ def test_demo_run_publishes_the_truth(demo_run: DemoRun):
     # Only marts reach the serving file: no raw tables, no staging models with PII.
     assert set(MARTS) <= tables
     assert not any(name.startswith(("stg_", "int_", "raw")) for name in tables)
+
+
+def test_the_headline_numbers_are_the_truth(demo_run: DemoRun, capsys):
+    print_headline(demo_run.serving_db)
+    truth = demo_run.truth
+    won_eur = f"{Decimal(truth['won_amount_eur']):,.2f}"
+    documents = truth["invoice_count"] + truth["credit_note_count"]
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == (
+        f"Deals: {truth['deal_count']} real deals ({truth['won_count']} won, {truth['open_count']} open), "
+        f"won amount EUR {won_eur}"
+    )
+    # Under the default booking policy (signature) every won deal is booked once.
+    assert lines[1].startswith(f"Order intake counted once: {truth['won_count']} booked deals, EUR {won_eur}; ")
+    assert (
+        lines[2] == f"Invoices: {documents}, of which {documents - truth['unlinked_invoice_count']} matched to a deal"
+    )
 
 
 def test_every_row_read_is_loaded_or_rejected(demo_run: DemoRun):

@@ -71,25 +71,36 @@ def run_pipeline(settings: Settings) -> int:
 
 
 def print_headline(serving_db: Path) -> None:
+    """The headline numbers, read from the marts that define them (nothing is computed here)."""
     import duckdb
 
     with duckdb.connect(str(serving_db), read_only=True) as con:
-        deals, won, won_eur, open_deals, announcements = con.execute(
+        deals, won, won_eur, open_deals = con.execute(
             """
             select
                 count(*),
                 count(*) filter (where status = 'won'),
                 coalesce(sum(amount_eur) filter (where status = 'won'), 0),
-                count(*) filter (where status = 'open'),
-                coalesce(sum(announcement_count), 0)
+                count(*) filter (where status = 'open')
             from fct_deals
             """
         ).fetchone()
+        booked, booked_eur, announcements = con.execute(
+            """
+            select
+                sum(booked_deal_count),
+                sum(booked_amount_eur),
+                sum(announcement_count)
+            from fct_order_intake
+            where period_grain = 'year'
+            """
+        ).fetchone()
         invoices, matched = con.execute("select count(*), count(deal_id) from fct_invoices").fetchone()
+    inflation = f"{announcements / booked:.2f} announcements per deal" if booked else "no booked deals"
     print(
         f"\nDeals: {deals} real deals ({won} won, {open_deals} open), won amount EUR {won_eur:,.2f}\n"
-        f"Announcements seen: {announcements} (verbal orders, signatures, first invoices), "
-        f"merged into those {deals} deals\n"
+        f"Order intake counted once: {booked or 0} booked deals, EUR {booked_eur or 0:,.2f}; "
+        f"the organisation saw {announcements or 0} announcements of them ({inflation})\n"
         f"Invoices: {invoices}, of which {matched} matched to a deal\n"
         f"Serving database (open read-only in your BI tool): {serving_db}"
     )
