@@ -20,8 +20,10 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 # dagster-dbt reads the manifest when the code location loads; it is built here, never at import.
+# Parsed for the home the pipeline will use: dbt re-parses the whole project (16 s) when the profile's
+# database path differs from the one the saved parse state was made with.
 manifest: $(INSTALLED)
-	$(BIN)/dbt parse --quiet --project-dir $(CURDIR)/$(DBT_DIR) --profiles-dir $(CURDIR)/$(DBT_DIR)
+	DEALLEDGER_HOME=$(abspath $(or $(DEALLEDGER_HOME),.dealledger)) $(BIN)/dbt parse --quiet --project-dir $(CURDIR)/$(DBT_DIR) --profiles-dir $(CURDIR)/$(DBT_DIR)
 
 # The dashboard tests drive Debian's chromium headless (docs/dashboards.md); installed when missing.
 browser:
