@@ -13,13 +13,12 @@ from dagster import (
     definitions,
     in_process_executor,
 )
-from dagster_dbt import DbtCliResource
 
 from dealledger.assets.automation import build_daily_schedule, build_inbox_sensor
 from dealledger.assets.ingest import build_ingest_assets
 from dealledger.assets.publish import build_publish_asset
 from dealledger.assets.quality import build_suite_checks
-from dealledger.assets.transform import build_dbt_assets, dbt_project, mart_tables
+from dealledger.assets.transform import DbtCli, build_dbt_assets, dbt_project, mart_tables
 from dealledger.progress import progress_logger
 from dealledger.resources import Warehouse
 from dealledger.settings import Settings, load_settings
@@ -39,13 +38,13 @@ def build_definitions(settings: Settings) -> Definitions:
     )
     return Definitions(
         assets=[build_ingest_assets(), build_dbt_assets(project), build_publish_asset(marts)],
-        asset_checks=build_suite_checks(marts, settings.expectations_dir),
+        asset_checks=[build_suite_checks(marts, settings.expectations_dir)],
         jobs=[pipeline],
         sensors=[build_inbox_sensor(pipeline)],
         schedules=[build_daily_schedule(pipeline)],
         resources={
             "warehouse": Warehouse.from_settings(settings),
-            "dbt": DbtCliResource(project_dir=project, dbt_executable=str(settings.dbt_executable)),
+            "dbt": DbtCli(project_dir=project, dbt_executable=str(settings.dbt_executable)),
         },
         loggers={"progress": progress_logger},
     )
