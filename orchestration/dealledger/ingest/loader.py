@@ -289,12 +289,12 @@ def _prepare(
         for column, position in match.assigned.items():
             types[position] = layout.column(column).type
         records = readers.xlsx_records(rows, header_row, types, spec.dialect)
-        staged = readers.stage_records(con, header, _display_names(match), records, workdir)
+        staged = readers.stage_records(con, header, records, workdir)
     else:
         header, items = readers.read_json_records(path, spec)
         match = _checked_header(path, header, spec, layout)
         records = readers.json_records(items, header, spec.dialect)
-        staged = readers.stage_records(con, header, _display_names(match), records, workdir)
+        staged = readers.stage_records(con, header, records, workdir)
     typed_input = _typed_input(layout, spec, match)
     return _Prepared(typed_input, staged, typed.parse_rows(con, typed_input))
 
@@ -386,7 +386,7 @@ def _prepare_ubl(
             problems.append(ubl.Problem(element, "", f"required element {element} is missing or empty"))
     doc_input = _positional_input(layout, spec)
     record = readers.Record(1, 1, [document.fields.get(name) for name in layout.column_names])
-    readers.stage_records(con, layout.column_names, layout.column_names, [record], workdir, "document")
+    readers.stage_records(con, layout.column_names, [record], workdir, "document")
     typed.parse_rows(con, doc_input, "_dl_doc", materialize=True)
     problems += _typed_problems(con, "_dl_doc", lambda _line, column: document.paths.get(column, column))
     line_input = _positional_input(lines_layout, spec)
@@ -394,7 +394,7 @@ def _prepare_ubl(
         readers.Record(number, number, [line.get(name) for name in lines_layout.column_names])
         for number, line in enumerate(document.lines, start=1)
     ]
-    readers.stage_records(con, lines_layout.column_names, lines_layout.column_names, records, workdir, "lines")
+    readers.stage_records(con, lines_layout.column_names, records, workdir, "lines")
     typed.parse_rows(con, line_input, "_dl_line", materialize=True)
     problems += _typed_problems(con, "_dl_line", lambda line, column: document.line_paths[line - 1].get(column, column))
     return _PreparedUbl(doc_input, line_input, problems)

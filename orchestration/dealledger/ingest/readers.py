@@ -196,7 +196,6 @@ STAGE_TABLES = (
     "_dl_read",
     "_dl_structural",
     "_dl_offsets",
-    "_dl_colnames",
     "_dl_rejects",
     "_dl_rejects_scan",
 )
@@ -211,14 +210,6 @@ def drop_temp(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = (), views:
     statements += [f"drop view if exists temp.{name}" for name in views]
     if statements:
         con.execute("; ".join(statements))
-
-
-def _column_names_table(con: duckdb.DuckDBPyConnection, display: list[str]) -> None:
-    con.execute(
-        "create or replace temp table _dl_colnames as "
-        "select unnest(?::varchar[]) as internal, unnest(?::varchar[]) as display",
-        [[f"c{i}" for i in range(len(display))], display],
-    )
 
 
 def stage_csv(
@@ -260,8 +251,27 @@ def stage_csv(
     except duckdb.Error as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise QuarantineError(f"{path.name}: DuckDB cannot read the file with the pinned dialect: {first}") from None
-    _column_names_table(con, display_names)
-    (staged.rejected,) = con.execute(
+    (rejected_records,) = con.execute("select count(*) from temp._dl_rejects").fetchone()
+    if rejected_records:
+        staged.rejected = _structural_rejects(con, display_names)
+        _lines_between_rejects(con)
+    else:  # most files: the statements over DuckDB's rejects would have nothing to do
+        _empty_structural(con)
+    _physical_lines(con, scan, len(header), staged)
+    drop_temp(con, ("_dl_offsets", "_dl_rejects", "_dl_rejects_scan"))
+    return staged
+
+
+def _empty_structural(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "create or replace temp table _dl_structural "
+        "(line bigint, column_name varchar, raw_line varchar, reason varchar)"
+    )
+
+
+def _structural_rejects(con: duckdb.DuckDBPyConnection, display_names: list[str]) -> int:
+    """`_dl_structural` from DuckDB's rejects: one row per line, columns by display name; returns its rows."""
+    (rows,) = con.execute(
         """
         create or replace temp table _dl_structural as
         with reasons as (
@@ -288,16 +298,15 @@ def stage_csv(
             any_value(r.csv_line) as raw_line,
             any_value(s.reason) as reason
         from temp._dl_rejects as r
-        left join _dl_colnames as n on n.internal = r.column_name
+        left join (
+            select unnest(?::varchar[]) as internal, unnest(?::varchar[]) as display
+        ) as n on n.internal = r.column_name
         left join reasons as s on s.line = r.line
         group by r.line
-        """
+        """,
+        [[f"c{i}" for i in range(len(display_names))], display_names],
     ).fetchone()
-    if staged.rejected:
-        _lines_between_rejects(con)
-    _physical_lines(con, scan, len(header), staged)
-    drop_temp(con, ("_dl_offsets", "_dl_rejects", "_dl_rejects_scan"))
-    return staged
+    return rows
 
 
 def _lines_between_rejects(con: duckdb.DuckDBPyConnection) -> None:
@@ -467,7 +476,6 @@ class StructuralReject:
 def stage_records(
     con: duckdb.DuckDBPyConnection,
     header: list[str],
-    display_names: list[str],
     records: Iterable[Record | StructuralReject],
     workdir: Path,
     name: str = "records",
@@ -494,16 +502,12 @@ def stage_records(
         )
         """
     ).fetchone()
-    con.execute(
-        "create or replace temp table _dl_structural "
-        "(line bigint, column_name varchar, raw_line varchar, reason varchar)"
-    )
+    _empty_structural(con)
     if rejects:
         con.executemany(
             "insert into _dl_structural values (?, ?, ?, ?)",
             [[r.line, r.column_name, r.raw_line, r.reason] for r in rejects],
         )
-    _column_names_table(con, display_names)
     return Staged(header, rows, len(rejects))
 
 
