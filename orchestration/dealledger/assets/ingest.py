@@ -23,20 +23,22 @@ from dagster import (
 )
 
 from dealledger.ingest.layouts import LAYOUTS, ExportLayout, layout_for_file
-from dealledger.ingest.loader import FileLoadResult, ensure_raw_tables, load_export_file
+from dealledger.ingest.loader import FileLoadResult, ensure_raw_tables, load_export_file, loaded_hashes
+from dealledger.ingest.registry import Registry, registry_for
 from dealledger.resources import Warehouse
 
 DUCKDB_WRITER_POOL = "duckdb_writer"
 FIRST_BAD_LINES_SHOWN = 5
 
 
-def inbox_files(inbox_dir: Path) -> list[tuple[Path, ExportLayout, str]]:
+def inbox_files(inbox_dir: Path, registry: Registry | None = None) -> list[tuple[Path, ExportLayout, str]]:
     """Every export in the inbox whose name declares a known layout, oldest export first."""
     if not inbox_dir.is_dir():
         return []
+    registry = registry or registry_for()
     found = []
     for path in sorted(inbox_dir.iterdir()):
-        declared = layout_for_file(path) if path.is_file() else None
+        declared = layout_for_file(path, registry) if path.is_file() else None
         if declared is not None:
             layout, export_date = declared
             found.append((path, layout, export_date))
@@ -248,11 +250,16 @@ def build_ingest_assets(layouts: tuple[ExportLayout, ...] = LAYOUTS) -> AssetsDe
         results: dict[str, list[FileLoadResult]] = {layout.kind: [] for layout in selected}
         with warehouse.connect() as con:
             ensure_raw_tables(con, LAYOUTS)
+            # Looked up once per run, not once per file: the layouts and mappings, and what was loaded before.
+            registry = registry_for()
+            loaded = loaded_hashes(con)
             # One pass over the inbox, oldest export first, whatever kind each file is.
-            for path, layout, export_date in inbox_files(warehouse.inbox_dir):
+            for path, layout, export_date in inbox_files(warehouse.inbox_dir, registry):
                 if layout.kind not in results:
                     continue
-                result = load_export_file(con, path, layout, export_date, context.run.run_id, warehouse.quarantine_dir)
+                result = load_export_file(
+                    con, path, layout, export_date, context.run.run_id, warehouse.quarantine_dir, registry, loaded
+                )
                 context.log.info(
                     f"{result.source_file}: {result.status}, {result.rows_loaded} loaded, "
                     f"{result.rows_rejected} rejected" + (f" ({result.reason})" if result.reason else "")

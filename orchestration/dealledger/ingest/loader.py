@@ -61,6 +61,8 @@ BOOKKEEPING_COLUMNS = {
     "raw_meta.loaded_files": (("file_spec", "varchar"), ("file_format", "varchar")),
 }
 RAW_LINE_LIMIT = 10_000
+# The typed pass's prefixes and whether each materializes its parsed rows (UBL stages two files).
+_TYPED_STAGES = (("_dl", False), ("_dl_doc", True), ("_dl_line", True))
 
 
 class HeaderMismatchError(QuarantineError):
@@ -151,11 +153,19 @@ def _record_file(
     )
 
 
-def _already_loaded(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
-    row = con.execute(
-        "select count(*) from raw_meta.loaded_files where content_hash = ? and status = 'loaded'", [digest]
-    ).fetchone()
-    return row is not None and row[0] > 0
+def loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The content hashes of every file loaded so far (read once per run, not once per file)."""
+    rows = con.execute("select distinct content_hash from raw_meta.loaded_files where status = 'loaded'").fetchall()
+    return {digest for (digest,) in rows}
+
+
+def _clear_temp(con: duckdb.DuckDBPyConnection) -> None:
+    tables, views = list(readers.STAGE_TABLES), []
+    for prefix, materialize in _TYPED_STAGES:
+        typed_tables, typed_views = typed.typed_names(prefix, materialize)
+        tables += typed_tables
+        views += typed_views
+    readers.drop_temp(con, tables, views)
 
 
 def _quarantine(path: Path, quarantine_dir: Path, digest: str, reason: str) -> None:
@@ -175,16 +185,19 @@ def load_export_file(
     load_id: str,
     quarantine_dir: Path,
     registry: Registry | None = None,
+    loaded: set[str] | None = None,
 ) -> FileLoadResult:
     """Load `path` into `layout.raw_table`; the writes of one file are one transaction of their own.
 
     Returns the counts; a file that cannot be read as its layout says is quarantined (moved, with a
     `.reason.txt` beside it) instead of raising. `registry` defaults to the built-in layouts plus the
-    mappings in `$DEALLEDGER_HOME/mappings`.
+    mappings in `$DEALLEDGER_HOME/mappings`. `loaded` (from `loaded_hashes`, for callers that load many
+    files; default: read now) holds the content hashes loaded before; this file's is added once it loads.
     """
     registry = registry or registry_for()
+    loaded = loaded_hashes(con) if loaded is None else loaded
     digest = content_hash(path)
-    if _already_loaded(con, digest):
+    if digest in loaded:
         return FileLoadResult(path.name, digest, "skipped")
     spec = spec_for_file(path, registry, kind=layout.kind)
     if spec is None:
@@ -215,10 +228,10 @@ def load_export_file(
             except BaseException:
                 con.execute("rollback")
                 raise
+            loaded.add(digest)
             return result
     finally:
-        typed_tables = [name for prefix in ("_dl", "_dl_doc", "_dl_line") for name in typed.typed_names(prefix)]
-        readers.clear_stage(con, *typed_tables)
+        _clear_temp(con)
 
 
 @dataclass
@@ -226,30 +239,32 @@ class _Prepared:
     """A file read and parsed into temp tables; `write` puts it in the raw table and the ledger."""
 
     typed_input: typed.TypedInput
-    notes: list[str]
+    staged: readers.Staged
+    failures: int  # rows in _dl_failures
 
     def write(self, con: duckdb.DuckDBPyConnection, lineage: tuple[str, str, str, str]) -> FileLoadResult:
         load_id, source_file, digest, _export_date = lineage
-        typed.record_failures(con, self.typed_input, self.typed_input.dialect.delimiter, lineage[:3])
-        con.execute(
-            f"""
-            insert into raw_meta.rejects (load_id, source_file, content_hash, line, column_name, raw_line, reason)
-            select ?, ?, ?, line, column_name, left(raw_line, {RAW_LINE_LIMIT}), reason
-            from _dl_structural
-            order by line
-            """,
-            [load_id, source_file, digest],
-        )
-        loaded = typed.insert_rows(con, self.typed_input, lineage)
-        row = con.execute("select (select count(*) from _dl_read), (select count(*) from _dl_structural)").fetchone()
-        read_ok, structural = row if row else (0, 0)
-        rejected = structural + typed.failed_lines(con)
-        if read_ok + structural != loaded + rejected:  # the invariant every file must satisfy
-            raise RuntimeError(
-                f"{source_file}: {read_ok + structural} rows read, {loaded} loaded + {rejected} rejected"
+        # Most files have no bad row: the counts from staging and parsing skip the statements with nothing to do.
+        if self.failures:
+            typed.record_failures(con, self.typed_input, self.typed_input.dialect.delimiter, lineage[:3])
+        structural = self.staged.rejected
+        if structural:
+            con.execute(
+                f"""
+                insert into raw_meta.rejects (load_id, source_file, content_hash, line, column_name, raw_line, reason)
+                select ?, ?, ?, line, column_name, left(raw_line, {RAW_LINE_LIMIT}), reason
+                from _dl_structural
+                order by line
+                """,
+                [load_id, source_file, digest],
             )
-        note = "; ".join(self.notes) or None
-        return FileLoadResult(source_file, digest, "loaded", read_ok + structural, loaded, rejected, note)
+        loaded = typed.insert_rows(con, self.typed_input, lineage, has_failures=self.failures > 0)
+        rejected = structural + (typed.failed_lines(con) if self.failures else 0)
+        read = self.staged.rows + structural
+        if read != loaded + rejected:  # the invariant every file must satisfy
+            raise RuntimeError(f"{source_file}: {read} rows read, {loaded} loaded + {rejected} rejected")
+        note = "; ".join(self.staged.notes) or None
+        return FileLoadResult(source_file, digest, "loaded", read, loaded, rejected, note)
 
 
 def _prepare(
@@ -274,15 +289,14 @@ def _prepare(
         for column, position in match.assigned.items():
             types[position] = layout.column(column).type
         records = readers.xlsx_records(rows, header_row, types, spec.dialect)
-        staged = readers.stage_records(con, header, _display_names(match), records, workdir)
+        staged = readers.stage_records(con, header, records, workdir)
     else:
         header, items = readers.read_json_records(path, spec)
         match = _checked_header(path, header, spec, layout)
         records = readers.json_records(items, header, spec.dialect)
-        staged = readers.stage_records(con, header, _display_names(match), records, workdir)
+        staged = readers.stage_records(con, header, records, workdir)
     typed_input = _typed_input(layout, spec, match)
-    typed.parse_rows(con, typed_input)
-    return _Prepared(typed_input, staged.notes)
+    return _Prepared(typed_input, staged, typed.parse_rows(con, typed_input))
 
 
 def _checked_header(path: Path, header: list[str], spec: FileSpec, layout: ExportLayout) -> HeaderMatch:
@@ -345,8 +359,9 @@ class _PreparedUbl:
                 ],
             )
             return FileLoadResult(source_file, digest, "loaded", 1, 0, 1)
-        loaded = typed.insert_rows(con, self.doc_input, lineage, "_dl_doc")
-        typed.insert_rows(con, self.line_input, lineage, "_dl_line")
+        # Any failure made the document a problem above: what is left parsed cleanly.
+        loaded = typed.insert_rows(con, self.doc_input, lineage, "_dl_doc", has_failures=False)
+        typed.insert_rows(con, self.line_input, lineage, "_dl_line", has_failures=False)
         return FileLoadResult(source_file, digest, "loaded", 1, loaded, 0)
 
 
@@ -371,7 +386,7 @@ def _prepare_ubl(
             problems.append(ubl.Problem(element, "", f"required element {element} is missing or empty"))
     doc_input = _positional_input(layout, spec)
     record = readers.Record(1, 1, [document.fields.get(name) for name in layout.column_names])
-    readers.stage_records(con, layout.column_names, layout.column_names, [record], workdir, "document")
+    readers.stage_records(con, layout.column_names, [record], workdir, "document")
     typed.parse_rows(con, doc_input, "_dl_doc", materialize=True)
     problems += _typed_problems(con, "_dl_doc", lambda _line, column: document.paths.get(column, column))
     line_input = _positional_input(lines_layout, spec)
@@ -379,7 +394,7 @@ def _prepare_ubl(
         readers.Record(number, number, [line.get(name) for name in lines_layout.column_names])
         for number, line in enumerate(document.lines, start=1)
     ]
-    readers.stage_records(con, lines_layout.column_names, lines_layout.column_names, records, workdir, "lines")
+    readers.stage_records(con, lines_layout.column_names, records, workdir, "lines")
     typed.parse_rows(con, line_input, "_dl_line", materialize=True)
     problems += _typed_problems(con, "_dl_line", lambda line, column: document.line_paths[line - 1].get(column, column))
     return _PreparedUbl(doc_input, line_input, problems)
@@ -413,4 +428,5 @@ __all__ = [
     "content_hash",
     "ensure_raw_tables",
     "load_export_file",
+    "loaded_hashes",
 ]

@@ -182,45 +182,34 @@ def read_csv_header(path: Path, dialect: Dialect) -> list[str]:
 
 @dataclass
 class Staged:
-    """What a reader put in `_dl_read` / `_dl_structural`."""
+    """What a reader put in `_dl_read` / `_dl_structural`, with their row counts."""
 
     header: list[str]
+    rows: int = 0  # in _dl_read
+    rejected: int = 0  # in _dl_structural
     notes: list[str] = field(default_factory=list)
 
 
-def drop_temp(con: duckdb.DuckDBPyConnection, *names: str) -> None:
-    """Drop temp tables or views by name, whichever each is (one catalog query for all: it is the slow part)."""
-    found = con.execute(
-        "select 'view', view_name from duckdb_views() where temporary and list_contains(?, view_name) "
-        "union all select 'table', table_name from duckdb_tables() where temporary and list_contains(?, table_name)",
-        [list(names), list(names)],
-    ).fetchall()
-    for kind, name in found:
-        con.execute(f"drop {kind} temp.{name}")
+# The temp tables of the reading stage.
+STAGE_TABLES = (
+    "_dl_physical",
+    "_dl_read",
+    "_dl_structural",
+    "_dl_offsets",
+    "_dl_rejects",
+    "_dl_rejects_scan",
+)
 
 
-_drop = drop_temp
+def drop_temp(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = (), views: Iterable[str] = ()) -> None:
+    """Drop temp tables and views, where they exist, in one call.
 
-
-def clear_stage(con: duckdb.DuckDBPyConnection, *also: str) -> None:
-    """Drop every temp table of the reading stage, and the temp tables or views named in `also`."""
-    _drop(
-        con,
-        "_dl_physical",
-        "_dl_read",
-        "_dl_structural",
-        "_dl_offsets",
-        "_dl_colnames",
-        "_dl_rejects",
-        "_dl_rejects_scan",
-        *also,
-    )
-
-
-def _column_names_table(con: duckdb.DuckDBPyConnection, display: list[str]) -> None:
-    con.execute("create or replace temp table _dl_colnames (internal varchar, display varchar)")
-    if display:
-        con.executemany("insert into _dl_colnames values (?, ?)", [[f"c{i}", name] for i, name in enumerate(display)])
+    The caller names each one's kind: asking the catalog which objects exist cost more than the whole
+    read of a small file."""
+    statements = [f"drop table if exists temp.{name}" for name in tables]
+    statements += [f"drop view if exists temp.{name}" for name in views]
+    if statements:
+        con.execute("; ".join(statements))
 
 
 def stage_csv(
@@ -244,14 +233,14 @@ def stage_csv(
         fill_blank_lines(source, filled, dialect, len(header))
         source = filled
     try:
-        _read_csv(con, source, dialect, len(header))
+        staged.rows = _read_csv(con, source, dialect, len(header))
     except duckdb.InvalidInputException as error:
         # Mixed CRLF / LF line endings stop DuckDB's strict parser outright (not per row): normalise them
         # and read again; anything else that stops it is a file we cannot read as this layout says.
         normalised = workdir / "normalised.csv"
         normalise_line_endings(source, normalised)
         try:
-            _read_csv(con, normalised, dialect, len(header))
+            staged.rows = _read_csv(con, normalised, dialect, len(header))
         except duckdb.Error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise QuarantineError(
@@ -262,8 +251,27 @@ def stage_csv(
     except duckdb.Error as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise QuarantineError(f"{path.name}: DuckDB cannot read the file with the pinned dialect: {first}") from None
-    _column_names_table(con, display_names)
+    (rejected_records,) = con.execute("select count(*) from temp._dl_rejects").fetchone()
+    if rejected_records:
+        staged.rejected = _structural_rejects(con, display_names)
+        _lines_between_rejects(con)
+    else:  # most files: the statements over DuckDB's rejects would have nothing to do
+        _empty_structural(con)
+    _physical_lines(con, scan, len(header), staged)
+    drop_temp(con, ("_dl_offsets", "_dl_rejects", "_dl_rejects_scan"))
+    return staged
+
+
+def _empty_structural(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
+        "create or replace temp table _dl_structural "
+        "(line bigint, column_name varchar, raw_line varchar, reason varchar)"
+    )
+
+
+def _structural_rejects(con: duckdb.DuckDBPyConnection, display_names: list[str]) -> int:
+    """`_dl_structural` from DuckDB's rejects: one row per line, columns by display name; returns its rows."""
+    (rows,) = con.execute(
         """
         create or replace temp table _dl_structural as
         with reasons as (
@@ -290,13 +298,20 @@ def stage_csv(
             any_value(r.csv_line) as raw_line,
             any_value(s.reason) as reason
         from temp._dl_rejects as r
-        left join _dl_colnames as n on n.internal = r.column_name
+        left join (
+            select unnest(?::varchar[]) as internal, unnest(?::varchar[]) as display
+        ) as n on n.internal = r.column_name
         left join reasons as s on s.line = r.line
         group by r.line
-        """
-    )
-    # DuckDB numbers the lines of the rows it rejects (a record whose quoted value spans several physical
-    # lines counts as one); the rows it keeps are numbered in between, so every record gets one line.
+        """,
+        [[f"c{i}" for i in range(len(display_names))], display_names],
+    ).fetchone()
+    return rows
+
+
+def _lines_between_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB numbers the lines of the rows it rejects (a record whose quoted value spans several physical
+    lines counts as one); the rows it keeps are numbered in between, so every record gets one line."""
     con.execute(
         """
         create or replace temp table _dl_offsets as
@@ -310,34 +325,36 @@ def stage_csv(
         group by loaded_before
         """
     )
-    if con.execute("select count(*) from _dl_structural").fetchone()[0]:
-        con.execute(
-            """
-            update _dl_read
-            set _line = _dl_read._k + 1 + x.rejected_so_far, _row_number = _dl_read._k + x.rejected_so_far
-            from (
-                select t._k, o.rejected_so_far
-                from _dl_read as t
-                asof join _dl_offsets as o on t._k > o.loaded_before
-            ) as x
-            where x._k = _dl_read._k
-            """
-        )
-    _physical_lines(con, scan, len(header))
-    _drop(con, "_dl_offsets", "_dl_rejects", "_dl_rejects_scan")
-    return staged
+    con.execute(
+        """
+        update _dl_read
+        set _line = _dl_read._k + 1 + x.rejected_so_far, _row_number = _dl_read._k + x.rejected_so_far
+        from (
+            select t._k, o.rejected_so_far
+            from _dl_read as t
+            asof join _dl_offsets as o on t._k > o.loaded_before
+        ) as x
+        where x._k = _dl_read._k
+        """
+    )
 
 
-def _physical_lines(con: duckdb.DuckDBPyConnection, scan: LineScan, width: int) -> None:
+def _physical_lines(con: duckdb.DuckDBPyConnection, scan: LineScan, width: int, staged: Staged) -> None:
     """Turn DuckDB's line numbers (a record spanning several lines counts one) into physical lines.
 
     Only needed, and only done, when a quoted value holds a line break: then each record's line moves
     down by the line breaks inside the records before it (one window over the file, in SQL).
     """
-    row = con.execute("select (select max(_k) from _dl_read), (select count(*) from _dl_structural)").fetchone()
-    records = (row[0] or 0) + row[1] if row else 0
-    terminators = records + 1 if scan.final_newline else records
-    if scan.newlines <= terminators:
+
+    def no_break_inside(records: int) -> bool:
+        return scan.newlines <= (records + 1 if scan.final_newline else records)
+
+    # DuckDB kept at least the rows in _dl_read (it may have kept empty records too, dropped since): when
+    # that many records account for every line break, the usual case, the exact count is not needed.
+    if no_break_inside(staged.rows + staged.rejected):
+        return
+    (kept,) = con.execute("select coalesce(max(_k), 0) from _dl_read").fetchone()
+    if no_break_inside(kept + staged.rejected):
         return
     breaks = " + ".join(f"coalesce(length(c{i}) - length(replace(c{i}, chr(10), '')), 0)" for i in range(width)) or "0"
     con.execute(
@@ -357,18 +374,20 @@ def _physical_lines(con: duckdb.DuckDBPyConnection, scan: LineScan, width: int) 
     )
     con.execute("update _dl_read set _line = p.physical from _dl_physical as p where p.line = _dl_read._line")
     con.execute("update _dl_structural set line = p.physical from _dl_physical as p where p.line = _dl_structural.line")
-    _drop(con, "_dl_physical")
+    drop_temp(con, ("_dl_physical",))
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, source: Path, dialect: Dialect, width: int) -> None:
+def _read_csv(con: duckdb.DuckDBPyConnection, source: Path, dialect: Dialect, width: int) -> int:
     """`_dl_read`: `_k` (the record's number among those DuckDB kept), `_line`, `_row_number` (correct
-    until rows were rejected before it: stage_csv moves them down), `c0` ..; empty records dropped."""
-    _drop(con, "_dl_rejects", "_dl_rejects_scan", "_dl_read")
+    until rows were rejected before it: stage_csv moves them down), `c0` ..; empty records dropped.
+    Returns its row count."""
+    # DuckDB refuses rejects tables whose names are taken.
+    drop_temp(con, ("_dl_rejects", "_dl_rejects_scan", "_dl_read"))
     columns = "{" + ", ".join(f"'c{i}': 'varchar'" for i in range(width)) + "}"
     fields = ", ".join(f"c{i}" for i in range(width))
     # A record whose every field is empty (a blank line, a line of delimiters only) is no row.
     all_empty = " and ".join(f"c{i} is null" for i in range(width)) or "false"
-    con.execute(
+    (rows,) = con.execute(
         f"""
         create or replace temp table _dl_read as
         select _k, _k + 1 as _line, _k as _row_number, {fields}
@@ -394,7 +413,8 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Path, dialect: Dialect, wi
         )
         where not ({all_empty})
         """
-    )
+    ).fetchone()
+    return rows
 
 
 # ---------------------------------------------------------------- Excel and JSON: Python iterates
@@ -456,7 +476,6 @@ class StructuralReject:
 def stage_records(
     con: duckdb.DuckDBPyConnection,
     header: list[str],
-    display_names: list[str],
     records: Iterable[Record | StructuralReject],
     workdir: Path,
     name: str = "records",
@@ -474,7 +493,7 @@ def stage_records(
             else:
                 writer.writerow([item.line, item.row_number, *item.values])
     columns = "{'_line': 'bigint', '_row_number': 'bigint'" + "".join(f", 'c{i}': 'varchar'" for i in range(width))
-    con.execute(
+    (rows,) = con.execute(
         f"""
         create or replace temp table _dl_read as
         select * from read_csv(
@@ -482,18 +501,14 @@ def stage_records(
             auto_detect = false, strict_mode = true, columns = {columns}}}
         )
         """
-    )
-    con.execute(
-        "create or replace temp table _dl_structural "
-        "(line bigint, column_name varchar, raw_line varchar, reason varchar)"
-    )
+    ).fetchone()
+    _empty_structural(con)
     if rejects:
         con.executemany(
             "insert into _dl_structural values (?, ?, ?, ?)",
             [[r.line, r.column_name, r.raw_line, r.reason] for r in rejects],
         )
-    _column_names_table(con, display_names)
-    return Staged(header)
+    return Staged(header, rows, len(rejects))
 
 
 def _sheet_rows(path: Path, spec: FileSpec) -> list[list[Any]]:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import duckdb
 
-from dealledger.ingest.readers import drop_temp
 from dealledger.ingest.spec import RAW_TEXT_SUFFIX, ColumnSpec, Dialect, ExportLayout, is_locale_parsed
 
 _WHITESPACE = "[\\s\u00a0\u202f]"
@@ -139,8 +138,9 @@ def _staged_text(position: int | None, dialect: Dialect) -> str:
 
 def parse_rows(
     con: duckdb.DuckDBPyConnection, typed: TypedInput, prefix: str = "_dl", materialize: bool = False
-) -> None:
-    """Create `<prefix>_parsed` (typed values, texts, flags) and `<prefix>_failures` (line, column, reason).
+) -> int:
+    """Create `<prefix>_parsed` (typed values, texts, flags) and `<prefix>_failures` (line, column, reason);
+    returns the number of failures.
 
     `<prefix>_parsed` is a view over `_dl_read` (parsing twice is cheaper than writing every row once
     more) unless `materialize`, for callers that stage another file into `_dl_read` before inserting."""
@@ -180,14 +180,13 @@ def parse_rows(
         else:
             select.append("cast(null as json) as _extra_json")
     kind = "table" if materialize else "view"
-    drop_temp(con, f"{prefix}_parsed")
-    con.execute(f"create temp {kind} {prefix}_parsed as select {', '.join(select)} from _dl_read")
+    con.execute(f"create or replace temp {kind} {prefix}_parsed as select {', '.join(select)} from _dl_read")
 
     header_struct = "{'column_name': cast(null as varchar), 'reason': 'repeated header line', 'value': null}"
     items = [f"case when _is_header then {header_struct} end"]
     items += [f"case when not _is_header and {condition} then {struct} end" for condition, struct in checks]
     any_failure = " or ".join(["_is_header", *(f"({condition})" for condition, _ in checks)])
-    con.execute(
+    (failures,) = con.execute(
         f"""
         create or replace temp table {prefix}_failures as
         select
@@ -203,7 +202,8 @@ def parse_rows(
             where {any_failure}
         )
         """
-    )
+    ).fetchone()
+    return int(failures)
 
 
 def failed_lines(con: duckdb.DuckDBPyConnection, prefix: str = "_dl") -> int:
@@ -242,8 +242,12 @@ def insert_rows(
     typed: TypedInput,
     lineage: tuple[str, str, str, str],
     prefix: str = "_dl",
+    *,
+    has_failures: bool,
 ) -> int:
-    """Insert every parsed row without a failure into the raw table; returns the rows inserted."""
+    """Insert every parsed row without a failure into the raw table; returns the rows inserted.
+
+    `has_failures`: whether `<prefix>_failures` has rows (parse_rows counted them), else no anti join."""
     load_id, source_file, digest, export_date = lineage
     layout = typed.layout
     targets = [*layout.column_names, "_source_file", "_content_hash", "_row_number", "_load_id", "_export_date"]
@@ -256,8 +260,7 @@ def insert_rows(
     if layout.keeps_extra:
         targets.append("_extra")
         values.append("_extra_json")
-    has_failures = con.execute(f"select exists (select 1 from {prefix}_failures)").fetchone()
-    if has_failures and has_failures[0]:
+    if has_failures:
         source = f"from {prefix}_parsed as p anti join {prefix}_failures as f on f.line = p._line order by p._line"
     else:
         source = f"from {prefix}_parsed"  # in file order already
@@ -268,6 +271,8 @@ def insert_rows(
     return int(row[0]) if row else 0
 
 
-def typed_names(prefix: str = "_dl") -> tuple[str, str]:
-    """The temp tables or views `parse_rows` creates under `prefix`."""
-    return f"{prefix}_parsed", f"{prefix}_failures"
+def typed_names(prefix: str = "_dl", materialize: bool = False) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(temp tables, temp views) that `parse_rows` creates under `prefix`."""
+    if materialize:
+        return (f"{prefix}_parsed", f"{prefix}_failures"), ()
+    return (f"{prefix}_failures",), (f"{prefix}_parsed",)
