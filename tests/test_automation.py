@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 
 from dagster import AssetKey, DagsterInstance, RunRequest, build_sensor_context
 
@@ -84,3 +86,12 @@ def test_every_step_that_opens_duckdb_is_in_one_pool_of_one(tmp_path, monkeypatc
     assert config.pool_config.default_pool_limit == 1
     assert config.pool_config.pool_granularity.value == "op"
     assert config.run_queue_config.max_concurrent_runs == 1
+
+
+def test_dbt_resource_knows_the_dbt_version_without_asking_dbt(tmp_path, monkeypatch):
+    """DbtCli reads the version from the installed package instead of running `dbt --version`: the same."""
+    settings = settings_for(tmp_path, monkeypatch)
+    resource = build_definitions(settings).resources["dbt"]
+    printed = subprocess.run([str(settings.dbt_executable), "--version"], capture_output=True, text=True, check=True)
+    installed = re.search(r"installed:\s*(\d+\.\d+\.\d+)", printed.stdout).group(1)
+    assert str(resource._cli_version) == installed
