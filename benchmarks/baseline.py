@@ -219,13 +219,34 @@ def mart_names(manifest: dict) -> list[str]:
     )
 
 
-def check(con: duckdb.DuckDBPyConnection, marts: list[str]) -> None:
-    """Every mart has rows and its first column (the key) is unique and never NULL."""
-    for mart in marts:
-        key = con.execute(f"select * from main.{mart} limit 0").description[0][0]
-        rows, keys = con.execute(f"select count(*), count(distinct {key}) from main.{mart}").fetchone()
-        if not rows or rows != keys:
-            raise RuntimeError(f"{mart}: {rows} rows, {keys} distinct {key}")
+def mart_keys(manifest: dict, marts: list[str]) -> dict[str, list[str]]:
+    """Each mart's key, as its dbt tests declare it: a `primary_key` test's columns, else a `unique` column."""
+    keys: dict[str, list[str]] = {}
+    for node in manifest["nodes"].values():
+        metadata = node.get("test_metadata") or {}
+        mart = (node.get("attached_node") or "").rsplit(".", 1)[-1]
+        if mart not in marts:
+            continue
+        if metadata.get("name") == "primary_key":
+            keys[mart] = metadata["kwargs"]["columns"]
+        elif metadata.get("name") == "unique":
+            keys.setdefault(mart, [node["column_name"]])
+    missing = sorted(set(marts) - keys.keys())
+    if missing:
+        raise RuntimeError(f"marts without a primary_key or unique test: {', '.join(missing)}")
+    return keys
+
+
+def check(con: duckdb.DuckDBPyConnection, keys: dict[str, list[str]]) -> None:
+    """Every mart's key is unique and never NULL (the same rule as the project's primary_key tests)."""
+    for mart, columns in keys.items():
+        key = ", ".join(columns)
+        not_null = " and ".join(f"{column} is not null" for column in columns)
+        rows, distinct = con.execute(
+            f"select count(*), count(distinct ({key})) filter (where {not_null}) from main.{mart}"
+        ).fetchone()
+        if rows != distinct:
+            raise RuntimeError(f"{mart}: {rows} rows, {distinct} distinct non-NULL keys ({key})")
 
 
 def publish(con: duckdb.DuckDBPyConnection, serving: Path, marts: list[str]) -> None:
@@ -251,7 +272,7 @@ def main(inbox: Path, manifest_path: Path, baseline_dir: Path, timings_path: Pat
         for kind, action in (
             ("ingest", lambda: ingest(con, inbox)),
             ("dbt build", lambda: transform(con, manifest)),
-            ("checks", lambda: check(con, marts)),
+            ("checks", lambda: check(con, mart_keys(manifest, marts))),
             ("publish", lambda: publish(con, baseline_dir / "serving.duckdb", marts)),
         ):
             start = time.time()

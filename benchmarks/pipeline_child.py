@@ -18,7 +18,7 @@ def main(timings_path: Path) -> int:
     started = time.time()
     from dagster import DagsterEventType, DagsterInstance
 
-    from dealledger.assets.ingest import INGEST_ASSETS
+    from dealledger.assets.ingest import build_ingest_assets
     from dealledger.cli import ensure_dbt_manifest
     from dealledger.definitions import PIPELINE_JOB, build_definitions
     from dealledger.settings import load_settings
@@ -27,7 +27,7 @@ def main(timings_path: Path) -> int:
     settings.home.mkdir(parents=True, exist_ok=True)
     ensure_dbt_manifest(settings)
     job = build_definitions(settings).resolve_job_def(PIPELINE_JOB)
-    ingest_ops = {asset.op.name for asset in INGEST_ASSETS}
+    ingest_op = build_ingest_assets().op.name
     with DagsterInstance.ephemeral() as instance:
         job_started = time.time()
         result = job.execute_in_process(instance=instance, raise_on_error=False)
@@ -47,7 +47,7 @@ def main(timings_path: Path) -> int:
         op = name.split("[")[0]
         step["kind"] = (
             "ingest"
-            if op in ingest_ops
+            if op == ingest_op
             else "dbt build"
             if "dbt" in op
             else "publish"
