@@ -89,19 +89,19 @@ def build_suite_checks(marts: list[MartTable], expectations_dir: Path) -> AssetC
     for suite_path in suites:
         if suite_path.stem not in by_name:
             raise ValueError(f"{suite_path}: no mart named {suite_path.stem} (marts: {', '.join(by_name)})")
-    specs = {
-        suite_check_name(suite_path): AssetCheckSpec(
+    specs = [
+        AssetCheckSpec(
             suite_check_name(suite_path),
             asset=AssetKey([suite_path.stem]),
             blocking=True,
             description=f"Great Expectations suite expectations/{suite_path.name} on {suite_path.stem}.",
         )
         for suite_path in suites
-    }
+    ]
 
     @multi_asset_check(
         name="great_expectations_suites",
-        specs=list(specs.values()),
+        specs=specs,
         can_subset=True,
         # Only reads, but DuckDB refuses even a read-only open while another process writes the file.
         pool=DUCKDB_WRITER_POOL,
