@@ -266,7 +266,12 @@ def main(inbox: Path, manifest_path: Path, baseline_dir: Path, timings_path: Pat
     build_db = baseline_dir / "build.duckdb"
     build_db.unlink(missing_ok=True)
     settings = load_settings()
-    config = {"memory_limit": settings.duckdb_memory_limit, "temp_directory": str(baseline_dir / "duckdb_tmp")}
+    # The dbt profile's settings (dbt_project/profiles.yml).
+    config = {
+        "memory_limit": settings.duckdb_memory_limit,
+        "temp_directory": str(baseline_dir / "duckdb_tmp"),
+        "preserve_insertion_order": False,
+    }
     steps = []
     with duckdb.connect(str(build_db), config=config) as con:
         for kind, action in (

@@ -20,6 +20,7 @@ from dealledger.assets.publish import build_publish_asset
 from dealledger.assets.quality import build_suite_checks
 from dealledger.assets.transform import DbtCli, build_dbt_assets, dbt_project, mart_tables
 from dealledger.progress import progress_logger
+from dealledger.quality.workers import SuiteValidators
 from dealledger.resources import Warehouse
 from dealledger.settings import Settings, load_settings
 
@@ -45,6 +46,7 @@ def build_definitions(settings: Settings) -> Definitions:
         resources={
             "warehouse": Warehouse.from_settings(settings),
             "dbt": DbtCli(project_dir=project, dbt_executable=str(settings.dbt_executable)),
+            "suite_validators": SuiteValidators(),
         },
         loggers={"progress": progress_logger},
     )

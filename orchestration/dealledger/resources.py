@@ -55,7 +55,10 @@ class Warehouse(ConfigurableResource):
     def duckdb_temp_dir(self) -> Path:
         return Path(self.temp_dir) if self.temp_dir else self.home_dir / DUCKDB_TEMP_SUBDIR
 
+    @property
+    def duckdb_config(self) -> dict[str, str]:
+        return {"memory_limit": self.memory_limit, "temp_directory": str(self.duckdb_temp_dir)}
+
     def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         self.build_db.parent.mkdir(parents=True, exist_ok=True)
-        config = {"memory_limit": self.memory_limit, "temp_directory": str(self.duckdb_temp_dir)}
-        return duckdb.connect(str(self.build_db), read_only=read_only, config=config)
+        return duckdb.connect(str(self.build_db), read_only=read_only, config=self.duckdb_config)

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import duckdb
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -14,7 +13,8 @@ from dagster import (
 )
 
 from dealledger.assets.ingest import DUCKDB_WRITER_POOL
-from dealledger.quality.expectations import FailedExpectation, load_suite_definition, validate_dataframe
+from dealledger.quality.expectations import FailedExpectation, SuiteResult, load_suite_definition
+from dealledger.quality.workers import SuiteValidators
 from dealledger.resources import Warehouse
 from dealledger.serving.publish import MartTable
 
@@ -55,11 +55,9 @@ def _failure_line(failed: FailedExpectation, suite: dict, rows: int) -> str:
     return f"expectation {rule} failed for {failed.unexpected_count} of {rows} rows{sample}"
 
 
-def _suite_result(con: duckdb.DuckDBPyConnection, mart: MartTable, suite_path: Path) -> AssetCheckResult:
-    frame = con.execute(f"select * from {mart.schema}.{mart.name}").df()
-    result = validate_dataframe(frame, suite_path)
+def _check_result(mart: MartTable, suite_path: Path, result: SuiteResult) -> AssetCheckResult:
     suite = load_suite_definition(suite_path)
-    failures = [_failure_line(failed, suite, len(frame)) for failed in result.failed]
+    failures = [_failure_line(failed, suite, result.rows) for failed in result.failed]
     return AssetCheckResult(
         asset_key=AssetKey([mart.name]),
         check_name=suite_check_name(suite_path),
@@ -68,7 +66,7 @@ def _suite_result(con: duckdb.DuckDBPyConnection, mart: MartTable, suite_path: P
         metadata={
             "expectations_evaluated": result.evaluated,
             "expectations_failed": len(result.failed),
-            "rows_validated": len(frame),
+            "rows_validated": result.rows,
             "failures": MetadataValue.json(failures),
         },
     )
@@ -81,8 +79,8 @@ def suite_check_name(suite_path: Path) -> str:
 def build_suite_checks(marts: list[MartTable], expectations_dir: Path) -> AssetChecksDefinition:
     """One blocking check per `expectations/<mart>.json`; a suite for a mart that does not exist is an error.
 
-    All suites run in one step (one database connection, one step's Dagster overhead instead of one per
-    suite); the UI still shows each suite as its own check on its mart.
+    All suites run in one step (one step's Dagster overhead instead of one per suite), shared between the
+    validation workers; the UI still shows each suite as its own check on its mart.
     """
     by_name = {mart.name: mart for mart in marts}
     suites = sorted(expectations_dir.glob("*.json"))
@@ -106,11 +104,14 @@ def build_suite_checks(marts: list[MartTable], expectations_dir: Path) -> AssetC
         # Only reads, but DuckDB refuses even a read-only open while another process writes the file.
         pool=DUCKDB_WRITER_POOL,
     )
-    def great_expectations_suites(context: AssetCheckExecutionContext, warehouse: Warehouse):
-        selected = {key.name for key in context.selected_asset_check_keys}
-        with warehouse.connect(read_only=True) as con:
-            for suite_path in suites:
-                if suite_check_name(suite_path) in selected:
-                    yield _suite_result(con, by_name[suite_path.stem], suite_path)
+    def great_expectations_suites(
+        context: AssetCheckExecutionContext, warehouse: Warehouse, suite_validators: SuiteValidators
+    ):
+        selected_names = {key.name for key in context.selected_asset_check_keys}
+        selected = [(by_name[path.stem], path) for path in suites if suite_check_name(path) in selected_names]
+        tables = [(f"{mart.schema}.{mart.name}", path) for mart, path in selected]
+        results = suite_validators.validate(warehouse.build_db, warehouse.duckdb_config, tables)
+        for (mart, suite_path), result in zip(selected, results, strict=True):
+            yield _check_result(mart, suite_path, result)
 
     return great_expectations_suites

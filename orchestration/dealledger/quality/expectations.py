@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 # The step from one period start to the next, per grain; GE has no expectation for gaps in a date spine.
@@ -32,6 +33,7 @@ class FailedExpectation:
 class SuiteResult:
     suite: str
     evaluated: int
+    rows: int
     failed: list[FailedExpectation] = field(default_factory=list)
 
     @property
@@ -103,4 +105,11 @@ def validate_dataframe(frame: pd.DataFrame, suite_path: Path) -> SuiteResult:
                     sample=gaps[:5],
                 )
             )
-    return SuiteResult(suite=suite.name, evaluated=evaluated, failed=failed)
+    return SuiteResult(suite=suite.name, evaluated=evaluated, rows=len(frame), failed=failed)
+
+
+def validate_table(database: Path, config: dict[str, str], table: str, suite_path: Path) -> SuiteResult:
+    """Read `table` from the DuckDB file (read-only) and validate it; what a validation worker runs."""
+    with duckdb.connect(str(database), read_only=True, config=config) as con:
+        frame = con.execute(f"select * from {table}").df()
+    return validate_dataframe(frame, suite_path)

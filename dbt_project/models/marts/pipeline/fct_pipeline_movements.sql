@@ -55,7 +55,10 @@ transitions_in_periods as (
 
 ),
 
-sides as (
+-- Read by the three kinds of movement below. Not materialized: DuckDB would keep these rows (five per
+-- deal version and period) in memory, which at 1M deals ran out of its memory limit; inlined, each
+-- kind streams through the joins and spills like any join.
+sides as not materialized (
 
     select
         transitions_in_periods.*,
