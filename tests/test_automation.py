@@ -68,7 +68,7 @@ def test_the_ui_shows_sensor_schedule_checks_and_publish_asset(tmp_path, monkeyp
         assert {(AssetKey([layout.source, layout.table]), name) for name in INGEST_CHECKS} <= checks
     for suite in (REPO_ROOT / "expectations").glob("*.json"):
         assert (AssetKey([suite.stem]), f"great_expectations_{suite.stem}") in checks
-    assert (AssetKey(["fct_deals"]), "unique_fct_deals_deal_id") in checks
+    assert (AssetKey(["fct_deals"]), "primary_key_fct_deals_deal_id") in checks
     specs = [spec for step in (*defs.assets, *defs.asset_checks) for spec in step.check_specs]
     blocking = {spec.name for spec in specs if spec.blocking}
     assert {"rows_accounted_for", "reject_rate_within_threshold", "great_expectations_fct_deals"} <= blocking
