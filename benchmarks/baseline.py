@@ -219,34 +219,35 @@ def mart_names(manifest: dict) -> list[str]:
     )
 
 
-def mart_keys(manifest: dict, marts: list[str]) -> dict[str, list[str]]:
-    """Each mart's key, as its dbt tests declare it: a `primary_key` test's columns, else a `unique` column."""
-    keys: dict[str, list[str]] = {}
+def mart_keys(manifest: dict, marts: list[str]) -> dict[str, list[list[str]]]:
+    """Each mart's keys, as its dbt tests declare them: every `primary_key` test's columns, every `unique` column."""
+    keys: dict[str, list[list[str]]] = {}
     for node in manifest["nodes"].values():
         metadata = node.get("test_metadata") or {}
         mart = (node.get("attached_node") or "").rsplit(".", 1)[-1]
         if mart not in marts:
             continue
         if metadata.get("name") == "primary_key":
-            keys[mart] = metadata["kwargs"]["columns"]
+            keys.setdefault(mart, []).append(metadata["kwargs"]["columns"])
         elif metadata.get("name") == "unique":
-            keys.setdefault(mart, [node["column_name"]])
+            keys.setdefault(mart, []).append([node["column_name"]])
     missing = sorted(set(marts) - keys.keys())
     if missing:
         raise RuntimeError(f"marts without a primary_key or unique test: {', '.join(missing)}")
     return keys
 
 
-def check(con: duckdb.DuckDBPyConnection, keys: dict[str, list[str]]) -> None:
-    """Every mart's key is unique and never NULL (the same rule as the project's primary_key tests)."""
-    for mart, columns in keys.items():
-        key = ", ".join(columns)
-        not_null = " and ".join(f"{column} is not null" for column in columns)
-        rows, distinct = con.execute(
-            f"select count(*), count(distinct ({key})) filter (where {not_null}) from main.{mart}"
-        ).fetchone()
-        if rows != distinct:
-            raise RuntimeError(f"{mart}: {rows} rows, {distinct} distinct non-NULL keys ({key})")
+def check(con: duckdb.DuckDBPyConnection, keys: dict[str, list[list[str]]]) -> None:
+    """Every key of every mart is unique and never NULL (the same rule as the project's primary_key tests)."""
+    for mart, declared in keys.items():
+        for columns in declared:
+            key = ", ".join(columns)
+            not_null = " and ".join(f"{column} is not null" for column in columns)
+            rows, distinct = con.execute(
+                f"select count(*), count(distinct ({key})) filter (where {not_null}) from main.{mart}"
+            ).fetchone()
+            if rows != distinct:
+                raise RuntimeError(f"{mart}: {rows} rows, {distinct} distinct non-NULL keys ({key})")
 
 
 def publish(con: duckdb.DuckDBPyConnection, serving: Path, marts: list[str]) -> None:
