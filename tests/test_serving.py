@@ -134,6 +134,10 @@ class Home:
     def serving_db(self) -> Path:
         return self.path / "serving.duckdb"
 
+    def logs(self) -> list[Path]:
+        """The run logs, one per `dealledger run`: what the steps printed, dbt's output above all."""
+        return sorted((self.path / "logs").glob("run-*.log"))
+
     def run(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
             cli(*args), env={**self.env, **(extra_env or {})}, capture_output=True, text=True, timeout=900
@@ -180,14 +184,15 @@ def test_the_serving_file_holds_only_documented_marts_without_pii(home: Home):
 
 def test_killing_the_pipeline_during_dbt_build_leaves_the_serving_file_intact(home: Home, tmp_path: Path):
     before = file_hash(home.serving_db)
+    earlier_logs = set(home.logs())
     out, err = tmp_path / "stdout", tmp_path / "stderr"
     with out.open("w") as stdout, err.open("w") as stderr:
         # Its own process group, so the kill reaches dbt (a child process) as well.
         pipeline = subprocess.Popen(cli("run"), env=home.env, stdout=stdout, stderr=stderr, start_new_session=True)
         try:
             deadline = time.monotonic() + 600
-            # dbt has started building models: its own "START sql table model" lines are on stdout.
-            while "START sql table model" not in out.read_text():
+            # dbt has started building models: its own "START sql table model" lines are in the run's log.
+            while not any("START sql table model" in log.read_text() for log in set(home.logs()) - earlier_logs):
                 assert pipeline.poll() is None, err.read_text()[-3000:]
                 assert time.monotonic() < deadline, "dbt build did not start"
                 time.sleep(0.2)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import subprocess
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from dealledger.settings import Settings, load_settings
@@ -58,10 +60,15 @@ def run_pipeline(settings: Settings) -> int:
     ensure_dbt_manifest(settings)
     job = build_definitions(settings).resolve_job_def(PIPELINE_JOB)
     print(f"dealledger: running {PIPELINE_JOB} on {settings.inbox_dir}", file=sys.stderr)
-    with DagsterInstance.ephemeral() as instance:
+    # The terminal gets the progress per step (stderr); what the steps print, dbt's log above all (a line
+    # per node and test), goes to the run's log file.
+    log_path = settings.home / "logs" / f"run-{datetime.now():%Y%m%d-%H%M%S-%f}.log"
+    log_path.parent.mkdir(exist_ok=True)
+    with log_path.open("w") as log, contextlib.redirect_stdout(log), DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}}
         )
+    print(f"dealledger: the run's log (dbt's output) is {log_path}", file=sys.stderr)
     warehouse = Warehouse.from_settings(settings)
     if not result.success or failed_blocking_checks(result):
         print(failure_report(result, warehouse.serving_db), file=sys.stderr)
