@@ -8,6 +8,7 @@ Started with the run instead, their imports slowed the ingest by 4 s.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from multiprocessing.pool import Pool
@@ -40,11 +41,12 @@ class SuiteValidators(ConfigurableResource):
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if self._pool is None:
             return
-        self._pool.terminate()
+        self._pool.close()
         self._pool.join()
         # Freed now, not at interpreter exit: the CLI exits without teardown (cli.console_main), and the
-        # pool's semaphores would be reported as leaked.
+        # semaphores of a pool left in a reference cycle would be reported as leaked.
         self._pool = None
+        gc.collect()
 
     def validate(self, database: Path, config: dict[str, str], suites: list[tuple[str, Path]]) -> list[SuiteResult]:
         """Each (table, suite file) validated in a worker; the results in the order given."""
