@@ -19,7 +19,9 @@ INGEST_CHECKS = {"rows_accounted_for", "reject_rate_within_threshold", "export_i
 
 def tick(defs):
     sensor = defs.resolve_sensor_def("inbox_sensor")
-    return sensor.evaluate_tick(build_sensor_context(resources=defs.resources, definitions=defs))
+    # A context manager: a resource with a teardown (the suite validators) is only built inside one.
+    with build_sensor_context(resources=defs.resources, definitions=defs) as context:
+        return sensor.evaluate_tick(context)
 
 
 def test_sensor_requests_one_run_per_new_set_of_files(tmp_path, monkeypatch):
