@@ -17,7 +17,9 @@ def build_publish_asset(marts: list[MartTable]) -> AssetsDefinition:
         "over the old one. Runs only when every blocking check upstream passed.",
     )
     def serving_database(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-        row_counts = publish_marts(warehouse.build_db, warehouse.serving_db, marts, context.run.run_id)
+        row_counts = publish_marts(
+            warehouse.build_db, warehouse.serving_db, marts, context.run.run_id, warehouse.duckdb_config
+        )
         return MaterializeResult(
             metadata={
                 "path": str(warehouse.serving_db),
