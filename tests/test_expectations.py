@@ -1,4 +1,5 @@
-"""A suite reads only the columns it names from its mart, and still sees every rule's failures."""
+"""A suite reads only the columns it names from its mart, chunk by chunk when large, and still sees every
+rule's failures exactly."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from dealledger.quality.expectations import columns_to_read, validate_table
+from dealledger.quality import tables
+from dealledger.quality.tables import columns_to_read, partition_key, validate_table
 
 TABLE_COLUMNS = ["deal_id", "stage", "amount_eur", "closed_at", "owner_id", "notes"]
 
@@ -21,7 +24,7 @@ def expectation(kind: str, **kwargs) -> dict:
 
 
 def test_the_columns_named_by_rules_conditions_and_the_period_spine_are_read_in_table_order():
-    definition = suite(
+    expectations = [
         expectation("expect_column_values_to_not_be_null", column="deal_id"),
         expectation("expect_compound_columns_to_be_unique", column_list=["owner_id", "deal_id"]),
         expectation(
@@ -31,16 +34,33 @@ def test_the_columns_named_by_rules_conditions_and_the_period_spine_are_read_in_
             row_condition='stage=="won"',
             condition_parser="pandas",
         ),
-        period_spine={"grain_column": "stage", "start_column": "closed_at", "partition_columns": []},
-    )
-    assert columns_to_read(definition, TABLE_COLUMNS) == ["deal_id", "stage", "amount_eur", "closed_at", "owner_id"]
+    ]
+    spine = {"grain_column": "stage", "start_column": "closed_at", "partition_columns": []}
+    assert columns_to_read(expectations, TABLE_COLUMNS, spine) == [
+        "deal_id",
+        "stage",
+        "amount_eur",
+        "closed_at",
+        "owner_id",
+    ]
+    assert columns_to_read(expectations[:1], TABLE_COLUMNS) == ["deal_id"]
 
 
-def test_a_suite_naming_no_column_reads_one_and_a_rule_on_the_column_set_reads_all():
+def test_a_suite_naming_no_column_reads_none_and_a_rule_on_the_column_set_reads_all():
     row_count = expectation("expect_table_row_count_to_be_between", min_value=1)
-    assert columns_to_read(suite(row_count), TABLE_COLUMNS) == ["deal_id"]
+    assert columns_to_read([row_count], TABLE_COLUMNS) == []
     column_set = expectation("expect_table_columns_to_match_set", column_set=["deal_id"])
-    assert columns_to_read(suite(row_count, column_set), TABLE_COLUMNS) == TABLE_COLUMNS
+    assert columns_to_read([row_count, column_set], TABLE_COLUMNS) == TABLE_COLUMNS
+
+
+def test_chunks_are_split_by_the_columns_every_key_shares():
+    unique_deal = expectation("expect_column_values_to_be_unique", column="deal_id")
+    unique_deal_per_owner = expectation("expect_compound_columns_to_be_unique", column_list=["owner_id", "deal_id"])
+    unique_owner = expectation("expect_column_values_to_be_unique", column="owner_id")
+    not_null_stage = expectation("expect_column_values_to_not_be_null", column="stage")
+    assert partition_key([unique_deal, unique_deal_per_owner, not_null_stage], TABLE_COLUMNS) == ["deal_id"]
+    assert partition_key([unique_deal, unique_owner], TABLE_COLUMNS) is None
+    assert partition_key([not_null_stage], TABLE_COLUMNS) == ["stage"]
 
 
 def test_validating_a_table_checks_conditions_on_columns_the_rule_does_not_name(tmp_path: Path):
@@ -74,3 +94,63 @@ def test_validating_a_table_checks_conditions_on_columns_the_rule_does_not_name(
         1,
         [-1.0],
     )
+
+
+# 2,500 deals and two duplicated ones, with failures of every rule that runs chunk by chunk.
+DEALS_WITH_FAILURES = """
+    create table deals as
+    select 'D' || i as deal_id,
+           case when i % 1000 = 3 then 'unknown' else 'won' end as stage,     -- 3, 1003, 2003
+           case when i % 500 = 7 then -1.0 else i * 1.0 end as amount_eur,   -- 7, 507, 1007, 1507, 2007
+           case when i % 800 = 1 then null else 'U' || i % 5 end as owner_id  -- 1, 801, 1601, 2401
+    from range(2500) as deals(i)
+    union all
+    select 'D' || i, 'won', 1.0, 'U' || i % 5 from (values (10), (1500)) as duplicated(i)
+"""
+RULES = [
+    expectation("expect_column_values_to_be_unique", column="deal_id"),
+    expectation("expect_compound_columns_to_be_unique", column_list=["deal_id", "owner_id"]),
+    expectation("expect_column_values_to_be_between", column="amount_eur", min_value=0),
+    expectation("expect_column_values_to_be_in_set", column="stage", value_set=["won", "lost"]),
+    expectation("expect_column_values_to_not_be_null", column="owner_id"),
+    expectation("expect_table_row_count_to_be_between", min_value=2502, max_value=2502),
+]
+EXPECTED_FAILURES = [
+    ("expect_column_values_to_be_unique", "deal_id", 4),
+    ("expect_compound_columns_to_be_unique", None, 4),
+    ("expect_column_values_to_be_between", "amount_eur", 5),
+    ("expect_column_values_to_be_in_set", "stage", 3),
+    ("expect_column_values_to_not_be_null", "owner_id", 4),
+]
+
+
+@pytest.mark.parametrize("chunk_rows", [1_000, 1_000_000], ids=["three chunks", "one read"])
+def test_a_table_validated_in_chunks_fails_exactly_as_read_whole(tmp_path: Path, monkeypatch, chunk_rows: int):
+    database = tmp_path / "build.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute(DEALS_WITH_FAILURES)
+    suite_path = tmp_path / "deals.json"
+    suite_path.write_text(json.dumps(suite(*RULES)))
+    monkeypatch.setattr(tables, "CHUNK_ROWS", chunk_rows)
+    frames_read = []
+    validate_frame = tables.failures_on_frame
+    monkeypatch.setattr(
+        tables,
+        "failures_on_frame",
+        lambda frame, *rules: frames_read.append(frame.shape) or validate_frame(frame, *rules),
+    )
+
+    result = validate_table(database, {}, "deals", suite_path)
+
+    assert (result.rows, result.evaluated) == (2502, 6)
+    assert [(f.expectation, f.column, f.unexpected_count) for f in result.failed] == EXPECTED_FAILURES
+    assert set(result.failed[3].sample) == {"unknown"}
+    assert sorted(result.failed[0].sample) == ["D10", "D10", "D1500", "D1500"]
+    if chunk_rows == 1_000:
+        # The row count on a frame of no columns; the other rules on three chunks of their four columns.
+        assert frames_read[0] == (2502, 0)
+        assert sorted(rows for rows, _ in frames_read[1:]) == [pytest.approx(834, abs=80)] * 3
+        assert {columns for _, columns in frames_read[1:]} == {4}
+        assert sum(rows for rows, _ in frames_read[1:]) == 2502
+    else:
+        assert frames_read == [(2502, 4)]

@@ -1,18 +1,16 @@
 """Validate a DataFrame against a Great Expectations suite stored as JSON in `expectations/`.
 
 The pandas data source is used on purpose: GE's SQL data source through duckdb-engine returns empty
-results for DuckDB (BRIEF section 4), so the mart is read from DuckDB into a DataFrame first.
+results for DuckDB (BRIEF section 4), so the mart is read from DuckDB into a DataFrame first (tables.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 # The step from one period start to the next, per grain; GE has no expectation for gaps in a date spine.
@@ -68,67 +66,57 @@ def missing_periods(frame: pd.DataFrame, spine: dict) -> list[str]:
     return missing
 
 
-def validate_dataframe(frame: pd.DataFrame, suite_path: Path) -> SuiteResult:
+def failures_on_frame(frame: pd.DataFrame, name: str, expectations: list[dict]) -> list[FailedExpectation | None]:
+    """Great Expectations on one DataFrame: per expectation, in the order given, its failure or None."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    definition = load_suite_definition(suite_path)
+    if not expectations:
+        return []
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = (
         context.data_sources.add_pandas("dealledger")
-        .add_dataframe_asset(suite_path.stem)
+        .add_dataframe_asset(name)
         .add_batch_definition_whole_dataframe("whole_table")
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    suite = gx.ExpectationSuite(name=definition.get("name", suite_path.stem), expectations=definition["expectations"])
-    validation = batch.validate(suite)
-    failed = [
-        FailedExpectation(
+    validation = batch.validate(gx.ExpectationSuite(name=name, expectations=expectations))
+    return [
+        None
+        if result.success
+        else FailedExpectation(
             expectation=result.expectation_config.type,
             column=result.expectation_config.kwargs.get("column"),
             unexpected_count=result.result.get("unexpected_count"),
             sample=list(result.result.get("partial_unexpected_list", []))[:5],
         )
         for result in validation.results
-        if not result.success
     ]
-    evaluated = len(validation.results)
+
+
+def period_spine_failure(frame: pd.DataFrame, spine: dict) -> FailedExpectation | None:
+    gaps = missing_periods(frame, spine)
+    if not gaps:
+        return None
+    return FailedExpectation(
+        expectation="period_spine_complete", column=spine["start_column"], unexpected_count=len(gaps), sample=gaps[:5]
+    )
+
+
+def suite_name(definition: dict, suite_path: Path) -> str:
+    return definition.get("name", suite_path.stem)
+
+
+def suite_result(name: str, rows: int, outcomes: list[FailedExpectation | None]) -> SuiteResult:
+    """`outcomes` holds one entry per rule evaluated: its failure, or None where it passed."""
+    return SuiteResult(suite=name, evaluated=len(outcomes), rows=rows, failed=[o for o in outcomes if o is not None])
+
+
+def validate_dataframe(frame: pd.DataFrame, suite_path: Path) -> SuiteResult:
+    definition = load_suite_definition(suite_path)
+    name = suite_name(definition, suite_path)
+    outcomes = failures_on_frame(frame, name, definition["expectations"])
     if "period_spine" in definition:
-        evaluated += 1
-        gaps = missing_periods(frame, definition["period_spine"])
-        if gaps:
-            failed.append(
-                FailedExpectation(
-                    expectation="period_spine_complete",
-                    column=definition["period_spine"]["start_column"],
-                    unexpected_count=len(gaps),
-                    sample=gaps[:5],
-                )
-            )
-    return SuiteResult(suite=suite.name, evaluated=evaluated, rows=len(frame), failed=failed)
-
-
-def columns_to_read(definition: dict, table_columns: list[str]) -> list[str]:
-    """The table's columns that the suite names anywhere (columns, row conditions, period spine).
-
-    A mart's other columns are not read into pandas: at 1M deals the whole marts that the two workers
-    held at once were most of the run's peak memory. Naming a column too many only costs memory.
-    """
-    if any(expectation["type"].startswith("expect_table_column") for expectation in definition["expectations"]):
-        return table_columns  # expectations on the table's column set need every column
-    named = json.dumps([expectation["kwargs"] for expectation in definition["expectations"]])
-    named += json.dumps(definition.get("period_spine", {}))
-    words = set(re.findall(r"\w+", named))
-    # A suite that names no column (only the row count) still needs the rows: one column carries them.
-    return [column for column in table_columns if column in words] or table_columns[:1]
-
-
-def validate_table(database: Path, config: dict[str, str], table: str, suite_path: Path) -> SuiteResult:
-    """Read the suite's columns of `table` from the DuckDB file (read-only) and validate them; what a
-    validation worker runs."""
-    with duckdb.connect(str(database), read_only=True, config=config) as con:
-        columns = columns_to_read(load_suite_definition(suite_path), con.table(table).columns)
-        select_list = ", ".join(f'"{column}"' for column in columns)
-        frame = con.execute(f"select {select_list} from {table}").df()
-    return validate_dataframe(frame, suite_path)
+        outcomes.append(period_spine_failure(frame, definition["period_spine"]))
+    return suite_result(name, len(frame), outcomes)

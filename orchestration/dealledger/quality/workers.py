@@ -17,7 +17,8 @@ from pathlib import Path
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
-from dealledger.quality.expectations import SuiteResult, validate_table
+from dealledger.quality.expectations import SuiteResult
+from dealledger.quality.tables import validate_table
 
 
 def _start_worker() -> None:
