@@ -40,17 +40,25 @@ class SuiteValidators(ConfigurableResource):
             self._pool = multiprocessing.get_context("spawn").Pool(self.workers, initializer=_start_worker)
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
+        self._stop()  # a run that ended before its checks
+
+    def validate(self, database: Path, config: dict[str, str], suites: list[tuple[str, Path]]) -> list[SuiteResult]:
+        """Each (table, suite file) validated in a worker; the results in the order given. Once per run: the
+        workers stop when they are done, so that their memory is free for the publish step."""
+        self.start()
+        tasks = [(database, config, table, suite_path) for table, suite_path in suites]
+        try:
+            return self._pool.starmap(validate_table, tasks, chunksize=1)
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
         if self._pool is None:
             return
-        self._pool.close()
+        # Idle by now, holding nothing to flush: ended at once instead of by their own slow interpreter exit.
+        self._pool.terminate()
         self._pool.join()
         # Freed now, not at interpreter exit: the CLI exits without teardown (cli.console_main), and the
         # semaphores of a pool left in a reference cycle would be reported as leaked.
         self._pool = None
         gc.collect()
-
-    def validate(self, database: Path, config: dict[str, str], suites: list[tuple[str, Path]]) -> list[SuiteResult]:
-        """Each (table, suite file) validated in a worker; the results in the order given."""
-        self.start()
-        tasks = [(database, config, table, suite_path) for table, suite_path in suites]
-        return self._pool.starmap(validate_table, tasks, chunksize=1)
