@@ -10,20 +10,32 @@ STEPS = ("ingest", "dbt build", "checks", "publish")
 MIB = 1024 * 1024
 
 
-def _mib(value: int) -> str:
-    return f"{value / MIB:,.0f}"
+# A scale run without its baseline (`--without-baseline`) has None for every baseline value: shown as "-".
+def _mib(value: int | None) -> str:
+    return "-" if value is None else f"{value / MIB:,.0f}"
 
 
-def _rate(rows: int, seconds: float) -> str:
-    return f"{rows / seconds:,.0f}" if seconds > 0 else "-"
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
-def _ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}" if b > 0 else "-"
+def _rate(rows: int, seconds: float | None) -> str:
+    return f"{rows / seconds:,.0f}" if seconds else "-"
+
+
+def _ratio(a: float, b: float | None) -> str:
+    return f"{a / b:.2f}" if b else "-"
 
 
 def _scale_table(result: dict) -> list[str]:
-    pipeline, baseline, rows = result["pipeline"], result["baseline"], result["rows"]
+    pipeline, rows = result["pipeline"], result["rows"]
+    baseline = result.get("baseline")
+
+    def b(key: str, step: str | None = None):
+        if baseline is None:
+            return None
+        return baseline[key][step] if step else baseline[key]
+
     lines = [
         f"### {result['scale']:,} deals ({rows:,} raw rows in {len(STEPS)} steps)",
         "",
@@ -34,32 +46,40 @@ def _scale_table(result: dict) -> list[str]:
         "| step | (a) pipeline s | (b) baseline s | (a)/(b) | (a) peak MiB | (b) peak MiB | (a) rows/s | (b) rows/s |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         f"| start-up (Python, Dagster, definitions) | {pipeline['startup_seconds']:.1f} | "
-        f"{baseline['startup_seconds']:.1f} | | | | | |",
+        f"{_seconds(b('startup_seconds'))} | | | | | |",
     ]
     for step in STEPS:
-        a, b = pipeline["step_seconds"][step], baseline["step_seconds"][step]
+        a, b_step = pipeline["step_seconds"][step], b("step_seconds", step)
         lines.append(
-            f"| {step} | {a:.1f} | {b:.1f} | {_ratio(a, b)} | {_mib(pipeline['step_peak_bytes'][step])} | "
-            f"{_mib(baseline['step_peak_bytes'][step])} | {_rate(rows, a)} | {_rate(rows, b)} |"
+            f"| {step} | {a:.1f} | {_seconds(b_step)} | {_ratio(a, b_step)} | "
+            f"{_mib(pipeline['step_peak_bytes'][step])} | {_mib(b('step_peak_bytes', step))} | "
+            f"{_rate(rows, a)} | {_rate(rows, b_step)} |"
         )
     lines.append(
         f"| between steps (Dagster events, asset checks) | {pipeline['between_steps_seconds']:.1f} | "
-        f"{baseline['between_steps_seconds']:.1f} | | | | | |"
+        f"{_seconds(b('between_steps_seconds'))} | | | | | |"
     )
-    a, b = pipeline["seconds"], baseline["seconds"]
+    a, b_total = pipeline["seconds"], b("seconds")
     lines.append(
-        f"| **total** | **{a:.1f}** | **{b:.1f}** | **{_ratio(a, b)}** | **{_mib(pipeline['peak_bytes'])}** | "
-        f"**{_mib(baseline['peak_bytes'])}** | {_rate(rows, a)} | {_rate(rows, b)} |"
+        f"| **total** | **{a:.1f}** | **{_seconds(b_total)}** | **{_ratio(a, b_total)}** | "
+        f"**{_mib(pipeline['peak_bytes'])}** | **{_mib(b('peak_bytes'))}** | "
+        f"{_rate(rows, a)} | {_rate(rows, b_total)} |"
     )
-    target = 1.5 * b + pipeline["startup_seconds"]
-    differing = {mart: n for mart, n in result["marts_differences_vs_baseline"].items() if n}
-    lines += [
-        "",
-        f"Target total <= 1.5 x baseline + start-up = {target:.1f} s: "
-        f"{'met' if a <= target else 'NOT met'} ({a:.1f} s); start-up under 10 s: "
-        f"{'met' if pipeline['startup_seconds'] < 10 else 'NOT met'}. Marts of (a) and (b): "
-        + ("identical row for row." if not differing else f"rows differ in {differing}."),
-    ]
+    startup = f"start-up under 10 s: {'met' if pipeline['startup_seconds'] < 10 else 'NOT met'}"
+    if baseline is None:
+        lines += [
+            "",
+            f"Baseline not run at this scale (`--without-baseline`): no ratios, marts not compared; {startup}.",
+        ]
+    else:
+        target = 1.5 * b_total + pipeline["startup_seconds"]
+        differing = {mart: n for mart, n in result["marts_differences_vs_baseline"].items() if n}
+        lines += [
+            "",
+            f"Target total <= 1.5 x baseline + start-up = {target:.1f} s: "
+            f"{'met' if a <= target else 'NOT met'} ({a:.1f} s); {startup}. Marts of (a) and (b): "
+            + ("identical row for row." if not differing else f"rows differ in {differing}."),
+        ]
     if "incremental" in result:
         lines += ["", *_incremental_lines(result["incremental"], pipeline["seconds"])]
     return lines

@@ -220,7 +220,7 @@ def machine() -> dict:
     }
 
 
-def benchmark_scale(work_dir: Path, scale: int, seed: int, incremental_scales: set[int]) -> dict:
+def benchmark_scale(work_dir: Path, scale: int, seed: int, incremental_scales: set[int], with_baseline: bool) -> dict:
     data_dir = work_dir / "data" / str(scale)
     summary = generate(data_dir, scale, seed)
     inbox = data_dir / "inbox"
@@ -231,11 +231,12 @@ def benchmark_scale(work_dir: Path, scale: int, seed: int, incremental_scales: s
     result["load_before"] = os.getloadavg()
     pipeline = run_pipeline(scale_dir / "pipeline", inbox, "pipeline")
     result["pipeline"] = pipeline.summary(rows)
-    result["baseline"] = run_baseline(inbox, work_dir, scale_dir).summary(rows)
+    if with_baseline:
+        result["baseline"] = run_baseline(inbox, work_dir, scale_dir).summary(rows)
+        result["marts_differences_vs_baseline"] = marts_differences(
+            scale_dir / "pipeline" / "serving.duckdb", scale_dir / "baseline" / "serving.duckdb"
+        )
     result["load_after"] = os.getloadavg()
-    result["marts_differences_vs_baseline"] = marts_differences(
-        scale_dir / "pipeline" / "serving.duckdb", scale_dir / "baseline" / "serving.duckdb"
-    )
     if scale in incremental_scales:
         result["incremental"] = incremental(scale_dir, inbox, summary, scale_dir / "pipeline" / "serving.duckdb")
         result["load_after_incremental"] = os.getloadavg()
@@ -246,12 +247,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", default="100000,1000000,10000000", help="deal counts, comma-separated")
     parser.add_argument("--incremental-scales", default="1000000", help="scales that also get the incremental run")
+    parser.add_argument(
+        "--without-baseline",
+        default="",
+        help="scales that run the pipeline alone, for its times and memory where the baseline would not fit "
+        "in the time at hand (no ratios)",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/dealledger-bench"))
     parser.add_argument("--report", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
     scales = [int(scale) for scale in args.scales.split(",") if scale]
     incremental_scales = {int(scale) for scale in args.incremental_scales.split(",") if scale}
+    without_baseline = {int(scale) for scale in args.without_baseline.split(",") if scale}
     args.work_dir.mkdir(parents=True, exist_ok=True)
     compile_project(args.work_dir)
     results_path = args.work_dir / "results.json"
@@ -262,7 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     for scale in scales:
         print(f"benchmark: {scale} deals", file=sys.stderr)
-        results["scales"].append(benchmark_scale(args.work_dir, scale, args.seed, incremental_scales))
+        results["scales"].append(
+            benchmark_scale(args.work_dir, scale, args.seed, incremental_scales, scale not in without_baseline)
+        )
         results_path.write_text(json.dumps(results, indent=1))
         write_results(args.report, render_results(results))
     print(f"benchmark: results in {results_path} and {args.report}", file=sys.stderr)
