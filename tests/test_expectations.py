@@ -10,9 +10,17 @@ import duckdb
 import pytest
 
 from dealledger.quality import tables
-from dealledger.quality.tables import columns_to_read, partition_key, validate_table
+from dealledger.quality.tables import columns_to_read, decided_per_chunk, partition_key, validate_table
 
-TABLE_COLUMNS = ["deal_id", "stage", "amount_eur", "closed_at", "owner_id", "notes"]
+COLUMN_TYPES = {
+    "deal_id": "VARCHAR",
+    "stage": "VARCHAR",
+    "amount_eur": "DECIMAL(18,2)",
+    "closed_at": "DATE",
+    "owner_id": "VARCHAR",
+    "notes": "VARCHAR",
+}
+TABLE_COLUMNS = list(COLUMN_TYPES)
 
 
 def suite(*expectations: dict, **extra) -> dict:
@@ -53,14 +61,39 @@ def test_a_suite_naming_no_column_reads_none_and_a_rule_on_the_column_set_reads_
     assert columns_to_read([row_count, column_set], TABLE_COLUMNS) == TABLE_COLUMNS
 
 
-def test_chunks_are_split_by_the_columns_every_key_shares():
+def test_a_row_condition_names_columns_as_words_or_in_backticks():
+    condition = expectation(
+        "expect_column_values_to_not_be_null",
+        column="notes",
+        row_condition='stage == "won" and\t`owner id` != "U1"',
+        condition_parser="pandas",
+    )
+    assert columns_to_read([condition], ["stage", "stage_name", "owner id", "notes"]) == ["stage", "owner id", "notes"]
+
+
+def test_chunks_are_split_by_the_columns_every_key_shares_floating_ones_left_out():
     unique_deal = expectation("expect_column_values_to_be_unique", column="deal_id")
     unique_deal_per_owner = expectation("expect_compound_columns_to_be_unique", column_list=["owner_id", "deal_id"])
     unique_owner = expectation("expect_column_values_to_be_unique", column="owner_id")
+    unique_amount = expectation("expect_column_values_to_be_unique", column="amount_eur")
     not_null_stage = expectation("expect_column_values_to_not_be_null", column="stage")
-    assert partition_key([unique_deal, unique_deal_per_owner, not_null_stage], TABLE_COLUMNS) == ["deal_id"]
-    assert partition_key([unique_deal, unique_owner], TABLE_COLUMNS) is None
-    assert partition_key([not_null_stage], TABLE_COLUMNS) == ["stage"]
+    assert partition_key([unique_deal, unique_deal_per_owner, not_null_stage], COLUMN_TYPES) == ["deal_id"]
+    assert partition_key([unique_deal, unique_owner], COLUMN_TYPES) is None
+    assert partition_key([unique_amount], COLUMN_TYPES) is None  # pandas' float equality is not DuckDB's
+    assert partition_key([not_null_stage], COLUMN_TYPES) == ["stage"]
+
+
+def test_only_rules_that_decide_each_row_on_its_own_run_chunk_by_chunk():
+    def not_null(**kwargs) -> dict:
+        return expectation("expect_column_values_to_not_be_null", column="notes", **kwargs)
+
+    assert decided_per_chunk(not_null())
+    assert decided_per_chunk(not_null(row_condition='stage == "won" and (amount_eur > 0)', condition_parser="pandas"))
+    assert decided_per_chunk(not_null(row_condition="deal_id.notnull()", condition_parser="pandas"))
+    assert not decided_per_chunk(not_null(row_condition="amount_eur > amount_eur.mean()", condition_parser="pandas"))
+    assert not decided_per_chunk(not_null(row_condition="index > 10", condition_parser="pandas"))
+    assert not decided_per_chunk(not_null(mostly=0.9))
+    assert not decided_per_chunk(expectation("expect_table_row_count_to_be_between", min_value=1))
 
 
 def test_validating_a_table_checks_conditions_on_columns_the_rule_does_not_name(tmp_path: Path):
@@ -107,20 +140,23 @@ DEALS_WITH_FAILURES = """
     union all
     select 'D' || i, 'won', 1.0, 'U' || i % 5 from (values (10), (1500)) as duplicated(i)
 """
+# In the suite's order, which is not GE's (it groups rules by column): two rules on `amount_eur` apart.
 RULES = [
+    expectation("expect_column_values_to_be_between", column="amount_eur", min_value=0),
     expectation("expect_column_values_to_be_unique", column="deal_id"),
     expectation("expect_compound_columns_to_be_unique", column_list=["deal_id", "owner_id"]),
-    expectation("expect_column_values_to_be_between", column="amount_eur", min_value=0),
     expectation("expect_column_values_to_be_in_set", column="stage", value_set=["won", "lost"]),
     expectation("expect_column_values_to_not_be_null", column="owner_id"),
+    expectation("expect_column_values_to_be_between", column="amount_eur", max_value=2000),
     expectation("expect_table_row_count_to_be_between", min_value=2502, max_value=2502),
 ]
 EXPECTED_FAILURES = [
+    ("expect_column_values_to_be_between", "amount_eur", 5),
     ("expect_column_values_to_be_unique", "deal_id", 4),
     ("expect_compound_columns_to_be_unique", None, 4),
-    ("expect_column_values_to_be_between", "amount_eur", 5),
     ("expect_column_values_to_be_in_set", "stage", 3),
     ("expect_column_values_to_not_be_null", "owner_id", 4),
+    ("expect_column_values_to_be_between", "amount_eur", 498),  # 2001-2499, except 2007 (-1.0)
 ]
 
 
@@ -142,10 +178,10 @@ def test_a_table_validated_in_chunks_fails_exactly_as_read_whole(tmp_path: Path,
 
     result = validate_table(database, {}, "deals", suite_path)
 
-    assert (result.rows, result.evaluated) == (2502, 6)
+    assert (result.rows, result.evaluated) == (2502, 7)
     assert [(f.expectation, f.column, f.unexpected_count) for f in result.failed] == EXPECTED_FAILURES
     assert set(result.failed[3].sample) == {"unknown"}
-    assert sorted(result.failed[0].sample) == ["D10", "D10", "D1500", "D1500"]
+    assert sorted(result.failed[1].sample) == ["D10", "D10", "D1500", "D1500"]
     if chunk_rows == 1_000:
         # The row count on a frame of no columns; the other rules on three chunks of their four columns.
         assert frames_read[0] == (2502, 0)

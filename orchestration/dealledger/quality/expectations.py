@@ -66,6 +66,10 @@ def missing_periods(frame: pd.DataFrame, spine: dict) -> list[str]:
     return missing
 
 
+# Carried in each rule's `meta`: GE returns results grouped by column and errors first, not in suite order.
+RULE_INDEX = "dealledger_rule_index"
+
+
 def failures_on_frame(frame: pd.DataFrame, name: str, expectations: list[dict]) -> list[FailedExpectation | None]:
     """Great Expectations on one DataFrame: per expectation, in the order given, its failure or None."""
     import great_expectations as gx
@@ -81,18 +85,20 @@ def failures_on_frame(frame: pd.DataFrame, name: str, expectations: list[dict]) 
         .add_batch_definition_whole_dataframe("whole_table")
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    validation = batch.validate(gx.ExpectationSuite(name=name, expectations=expectations))
-    return [
-        None
-        if result.success
-        else FailedExpectation(
-            expectation=result.expectation_config.type,
-            column=result.expectation_config.kwargs.get("column"),
-            unexpected_count=result.result.get("unexpected_count"),
-            sample=list(result.result.get("partial_unexpected_list", []))[:5],
-        )
-        for result in validation.results
+    numbered = [
+        {**expectation, "meta": {**expectation.get("meta", {}), RULE_INDEX: index}}
+        for index, expectation in enumerate(expectations)
     ]
+    outcomes: list[FailedExpectation | None] = [None] * len(expectations)
+    for result in batch.validate(gx.ExpectationSuite(name=name, expectations=numbered)).results:
+        if not result.success:
+            outcomes[result.expectation_config.meta[RULE_INDEX]] = FailedExpectation(
+                expectation=result.expectation_config.type,
+                column=result.expectation_config.kwargs.get("column"),
+                unexpected_count=result.result.get("unexpected_count"),
+                sample=list(result.result.get("partial_unexpected_list", []))[:5],
+            )
+    return outcomes
 
 
 def period_spine_failure(frame: pd.DataFrame, spine: dict) -> FailedExpectation | None:

@@ -8,7 +8,6 @@ than CHUNK_ROWS rows is validated chunk by chunk for the rules whose results add
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
@@ -42,28 +41,45 @@ ROW_BY_ROW = frozenset(
 KEY_RULES = {"expect_column_values_to_be_unique": "column", "expect_compound_columns_to_be_unique": "column_list"}
 
 
+# Methods a pandas row condition may call and still decide each row on its own values.
+ROW_WISE_METHODS = frozenset({"isna", "isnull", "notna", "notnull"})
+# pandas sees these as floats, whose equality (NaN, rounding) is not DuckDB's: no split by them.
+FLOATING_TYPES = ("FLOAT", "DOUBLE", "REAL", "DECIMAL")
+
+
 def columns_to_read(expectations: list[dict], table_columns: list[str], period_spine: dict | None = None) -> list[str]:
-    """The table's columns that the rules (columns, row conditions) or the period spine name, in table order.
+    """The table's columns that the rules or the period spine name, in table order: every kwarg value equal to a
+    column's name, and every column a row condition mentions.
 
     Naming a column too many only costs memory. A suite that names none (only the row count) reads none.
     """
     if any(expectation["type"].startswith("expect_table_column") for expectation in expectations):
         return table_columns  # rules on the table's column set need every column
-    named = json.dumps([expectation["kwargs"] for expectation in expectations]) + json.dumps(period_spine or {})
-    words = set(re.findall(r"\w+", named))
-    return [column for column in table_columns if column in words]
+    values = _strings([expectation["kwargs"] for expectation in expectations] + [period_spine or {}])
+    conditions = [expectation["kwargs"]["row_condition"] for expectation in expectations if _condition(expectation)]
+    return [
+        column
+        for column in table_columns
+        if column in values or any(_mentions(condition, column) for condition in conditions)
+    ]
 
 
 def decided_per_chunk(expectation: dict) -> bool:
-    # `mostly` compares a share of the whole table, which chunks' shares do not give.
-    return expectation["type"] in ROW_BY_ROW.union(KEY_RULES) and "mostly" not in expectation["kwargs"]
+    """Whether the rule's failures over disjoint chunks of a table add up to its failures on the table.
+
+    Not with `mostly` (a share of the whole table) nor with a row condition that looks beyond its own row
+    (`x > x.mean()`, the index, which restarts in every chunk).
+    """
+    if expectation["type"] not in ROW_BY_ROW.union(KEY_RULES) or "mostly" in expectation["kwargs"]:
+        return False
+    return not _condition(expectation) or _row_wise(expectation["kwargs"]["row_condition"])
 
 
-def partition_key(expectations: list[dict], table_columns: list[str]) -> list[str] | None:
+def partition_key(expectations: list[dict], column_types: dict[str, str]) -> list[str] | None:
     """The columns to split the table by so that every rule's result adds up over the chunks.
 
-    Key rules need every key value's rows in one chunk: split by the columns all their keys share. None when
-    they share none. Without key rules any split will do: by the columns read.
+    Key rules need every key value's rows in one chunk: split by the columns all their keys share, floating
+    ones left out. None when no such column is left. Without key rules any split will do: by the columns read.
     """
     keys = [
         set(_as_list(expectation["kwargs"][KEY_RULES[expectation["type"]]]))
@@ -71,9 +87,12 @@ def partition_key(expectations: list[dict], table_columns: list[str]) -> list[st
         if expectation["type"] in KEY_RULES
     ]
     if not keys:
-        return columns_to_read(expectations, table_columns)
+        return columns_to_read(expectations, list(column_types))
     shared = set.intersection(*keys)
-    return [column for column in table_columns if column in shared] or None
+    split_by = [
+        column for column, kind in column_types.items() if column in shared and not kind.startswith(FLOATING_TYPES)
+    ]
+    return split_by or None
 
 
 def validate_table(database: Path, config: dict[str, str], table: str, suite_path: Path) -> SuiteResult:
@@ -83,9 +102,11 @@ def validate_table(database: Path, config: dict[str, str], table: str, suite_pat
     expectations = definition["expectations"]
     spine = definition.get("period_spine")
     with duckdb.connect(str(database), read_only=True, config=config) as con:
-        table_columns = con.table(table).columns
+        relation = con.table(table)
+        table_columns = relation.columns
         rows = con.execute(f"select count(*) from {table}").fetchone()[0]
-        chunked, key, chunks = _chunk_plan(expectations, table_columns, rows)
+        column_types = dict(zip(table_columns, map(str, relation.types), strict=True))
+        chunked, key, chunks = _chunk_plan(expectations, column_types, rows)
         whole = [index for index in range(len(expectations)) if index not in chunked]
 
         outcomes: list[FailedExpectation | None] = [None] * len(expectations)
@@ -107,11 +128,11 @@ def validate_table(database: Path, config: dict[str, str], table: str, suite_pat
     return suite_result(name, rows, outcomes)
 
 
-def _chunk_plan(expectations: list[dict], table_columns: list[str], rows: int) -> tuple[list[int], list[str], int]:
+def _chunk_plan(expectations: list[dict], column_types: dict[str, str], rows: int) -> tuple[list[int], list[str], int]:
     """Which rules (by index) run chunk by chunk, the columns that split the table, and into how many
     chunks; no rule where the table fits in one chunk or the rules have no common split."""
     chunked = [index for index, expectation in enumerate(expectations) if decided_per_chunk(expectation)]
-    key = partition_key([expectations[index] for index in chunked], table_columns)
+    key = partition_key([expectations[index] for index in chunked], column_types)
     chunks = math.ceil(rows / CHUNK_ROWS)
     if not chunked or key is None or chunks <= 1:
         return [], [], 0
@@ -126,6 +147,34 @@ def _read(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: 
 
 def _select_list(columns: list[str]) -> str:
     return ", ".join(f'"{column}"' for column in columns)
+
+
+def _strings(value) -> set[str]:
+    """Every string in a structure of dicts and lists (the kwargs' values, not their names)."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return _strings(list(value.values()))
+    if isinstance(value, list):
+        return set().union(*map(_strings, value))
+    return set()
+
+
+def _condition(expectation: dict) -> bool:
+    return bool(expectation["kwargs"].get("row_condition"))
+
+
+def _mentions(condition: str, column: str) -> bool:
+    # As a name of its own, or backtick-quoted as pandas writes names that are not identifiers.
+    return f"`{column}`" in condition or re.search(rf"(?<!\w){re.escape(column)}(?!\w)", condition) is not None
+
+
+def _row_wise(condition: str) -> bool:
+    code = re.sub(r'"[^"]*"|\'[^\']*\'', "''", condition)  # string literals call nothing
+    if re.search(r"[@\[]|\bindex\b", code):
+        return False  # local variables, indexing, the frame's index
+    calls = re.findall(r"(\.?)(\w+)\s*\(", code)
+    return all((dot and name in ROW_WISE_METHODS) or (not dot and name in ("and", "or", "not")) for dot, name in calls)
 
 
 def _as_list(columns: str | list[str]) -> list[str]:
