@@ -74,6 +74,12 @@ class Crm:
     referral_chain: list[int]  # accounts, each referred by the next
 
 
+def deal_id_digits(records: int) -> int:
+    """Digits of the CRM deal ids (D0000001): 7, more only when the records need them, so that the ids
+    still sort as they rise with creation time."""
+    return max(7, len(str(records)))
+
+
 @dataclass(frozen=True)
 class _Reps:
     start_day: np.ndarray
@@ -101,12 +107,12 @@ def build_crm(rng: np.random.Generator, deals: int, teams: list[str], window_sta
     _assign_referrers(rng, lives)
     _number_quotes_and_orders(rng, lives)
     records = _with_duplicates_and_mistakes(rng, lives, accounts, reps)
-    if records["kind"].size > 9_999_999:
-        raise ValueError(f"{records['kind'].size} deal records do not fit the 7-digit deal ids")
+    del lives  # at 10M deals every array here is held twice otherwise
     order = np.argsort(records["created_at"], kind="stable")  # CRM ids rise with creation time
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
-    records = {name: values[order] for name, values in records.items()}
+    for name in records:  # one array at a time: a copy of all of them would not fit at 10M deals
+        records[name] = records[name][order]
     records["merged_into"] = np.where(records["merged_into"] >= 0, rank[records["merged_into"]], -1)
     deal_frame, versions = _deal_frames(records)
     return Crm(

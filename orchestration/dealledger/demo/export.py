@@ -27,8 +27,9 @@ def _sql_list(values: Sequence[str]) -> str:
     return "[" + ", ".join(_sql_text(value) for value in values) + "]"
 
 
-def define_macros(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str]) -> None:
-    """Word lookups by index, and the file formats: ISO timestamps and dates, amounts with 2 decimals."""
+def define_macros(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str], deal_digits: int) -> None:
+    """Word lookups by index, the ids (deal ids of `deal_digits` digits), and the file formats: ISO timestamps
+    and dates, amounts with 2 decimals."""
     words = {
         "stage_name": stage_names,
         "lead_source_name": crm.LEAD_SOURCES,
@@ -61,7 +62,7 @@ def define_macros(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str]) ->
         "create or replace macro month_text(m) as month_name(m % 12) || ' ' || (1970 + m // 12)::varchar",
         # For e-mail addresses and domains: "Van 't Hof" -> "vanthof", "Zoë" -> "zoe".
         "create or replace macro ascii_word(s) as lower(regexp_replace(strip_accents(s), '[^A-Za-z0-9]', '', 'g'))",
-        "create or replace macro deal_key(rec) as printf('D%07d', rec + 1)",
+        f"create or replace macro deal_key(rec) as printf('D%0{deal_digits}d', rec + 1)",
         "create or replace macro account_key(account) as printf('A%07d', account + 1)",
         "create or replace macro owner_key(owner) as printf('U%03d', owner + 1)",
         "create or replace macro invoice_key(doc) as printf('INV%07d', doc + 1)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +27,7 @@ from dealledger.ingest.layouts import layout_for_file
 from dealledger.settings import load_settings
 
 MICRO = 1_000_000  # fx_rates.csv has 6 decimals: rates are kept as integer millionths
+GENERATOR_MEMORY_LIMIT = "4GB"  # DuckDB's share while it formats and writes the exports
 
 
 def generate_demo(inbox_dir: Path, truth_dir: Path, *, deals: int = 2000, seed: int = 42, crm_exports: int = 3) -> dict:
@@ -52,16 +54,21 @@ def generate_demo(inbox_dir: Path, truth_dir: Path, *, deals: int = 2000, seed: 
 
     inbox_dir.mkdir(parents=True, exist_ok=True)
     truth_dir.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect() as con:
+    deal_digits = crm.deal_id_digits(len(model.deals))
+    with (
+        tempfile.TemporaryDirectory(prefix="dealledger-demo-", dir=inbox_dir.parent) as spill_dir,
+        # Bounded and spilling beside the exports: at 10M deals the frames alone take a third of the memory.
+        duckdb.connect(config={"memory_limit": GENERATOR_MEMORY_LIMIT, "temp_directory": spill_dir}) as con,
+    ):
         con.execute("set enable_progress_bar = false")  # long COPYs would draw bars on the terminal
-        define_macros(con, stage_names)
+        define_macros(con, stage_names, deal_digits)
         load_tables(con, model, books)
         files: dict[str, int] = {}
         for export_day in export_days:
             files.update(write_crm_exports(con, inbox_dir, export_day))
         files.update(write_billing_exports(con, inbox_dir))
         won_amount_cents = _write_truth(con, model, fx, truth_dir)
-        cases = _cases(con, model, books)
+        cases = _cases(con, model, books, deal_digits)
 
     real = model.deals[model.deals["kind"] == crm.REAL]
     status = real["status"].to_numpy()
@@ -203,14 +210,14 @@ def _changed_in_window(model: Crm, window_start: int) -> int:
     return int(pd.concat([staged, other]).nunique())
 
 
-def _cases(con: duckdb.DuckDBPyConnection, model: Crm, books: Billing) -> dict:
+def _cases(con: duckdb.DuckDBPyConnection, model: Crm, books: Billing, deal_digits: int) -> dict:
     """Ids of the known hard cases (mart form), so tests can look at each; None where a scale lacks one."""
 
     def one(query: str) -> tuple | None:
         return con.execute(query).fetchone()
 
     def deal(rec: int | None) -> str | None:
-        return None if rec is None else f"crm:D{rec + 1:07d}"
+        return None if rec is None else f"crm:D{rec + 1:0{deal_digits}d}"
 
     kinds = model.deals["kind"].to_numpy()
     duplicates = np.flatnonzero(kinds == crm.DUPLICATE)
