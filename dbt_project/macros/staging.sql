@@ -38,7 +38,7 @@
 {%- endmacro %}
 
 
-{% macro union_conformed(models, columns) -%}
+{% macro union_conformed(models, columns, only_new_loads=false) -%}
     {#- The staging models of one entity stacked, in the column order of the generic model. -#}
     {%- for model in models %}
     select
@@ -46,10 +46,29 @@
         {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ ref(model) }}
+    {%- if only_new_loads %}
+    {{- new_loads_only() | indent(4) }}
+    {%- endif %}
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
+{%- endmacro %}
+
+
+{% macro appended_union(models, columns) -%}
+    {#-
+        union_conformed as an incremental model that appends the rows of the loads it has not seen: for the
+        entities whose every exported row is kept (no state across loads decided here), so a daily run
+        copies one day's rows instead of every row of every export again.
+    -#}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ reset_processed_loads() }}",
+        post_hook="{{ record_processed_loads(this) }}",
+    ) }}
+    {{- union_conformed(models, columns, only_new_loads=true) }}
 {%- endmacro %}
 
 

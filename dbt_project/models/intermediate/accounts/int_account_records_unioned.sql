@@ -1,6 +1,6 @@
 -- Every exported account row of every CRM source (crm accounts, Salesforce accounts, HubSpot companies)
 -- in the columns of stg_crm__accounts.
-{{ union_conformed(
+{{ appended_union(
     ['stg_crm__accounts', 'stg_salesforce__accounts', 'stg_hubspot__companies'],
     [
         'account_id', 'source_account_id', 'account_name', 'kvk_number', 'vat_number', 'city', 'industry',

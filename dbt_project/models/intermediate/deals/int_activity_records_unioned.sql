@@ -1,6 +1,6 @@
 -- Every exported activity row of every CRM source (crm activities, Salesforce tasks and events, HubSpot
 -- engagements) in the columns of stg_crm__activities.
-{{ union_conformed(
+{{ appended_union(
     ['stg_crm__activities', 'stg_salesforce__activities', 'stg_hubspot__engagements'],
     [
         'activity_id', 'source_activity_id', 'deal_id', 'contact_id', 'owner_id', 'activity_type', 'activity_at',

@@ -1,5 +1,5 @@
 -- Every exported stage change of every CRM source in the columns of stg_crm__deal_stage_changes.
-{{ union_conformed(
+{{ appended_union(
     [
         'stg_crm__deal_stage_changes',
         'stg_salesforce__opportunity_history',

@@ -1,5 +1,5 @@
 -- Every exported user (sales rep) row of every CRM source in the columns of stg_crm__users.
-{{ union_conformed(
+{{ appended_union(
     ['stg_crm__users', 'stg_salesforce__users', 'stg_hubspot__owners'],
     [
         'owner_id', 'source_owner_id', 'full_name', 'email_hash', 'team', 'is_active',
