@@ -63,7 +63,8 @@ def _hubspot_deal_rows(extra: list[dict[str, str]], drop: set[str], amounts: dic
     return out.getvalue()
 
 
-def _write_inbox(inbox: Path) -> None:
+def write_inbox(inbox: Path) -> None:
+    """Every supported real file under its tagged name, the HubSpot deal export in two derived days."""
     inbox.mkdir(parents=True)
     for relative in SUPPORTED:
         if relative != HUBSPOT_DEALS:
@@ -85,7 +86,7 @@ def _write_inbox(inbox: Path) -> None:
 def build_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`dealledger run` on the inbox; its build file holds staging and intermediate models, not only marts."""
     home = tmp_path_factory.mktemp("realmarts")
-    _write_inbox(home / "inbox")
+    write_inbox(home / "inbox")
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("DEALLEDGER_HOME", str(home))
         monkeypatch.delenv("DEALLEDGER_INBOX", raising=False)

@@ -25,10 +25,22 @@
     {%- do return(true) -%}
 {%- endmacro %}
 
-{% macro new_loads_only(load_id_column='load_id') -%}
+{% macro new_loads_only(load_id_column='load_id', also_every_row_where=none) -%}
     {%- if is_incremental_from_loads() %}
     where {{ load_id_column }} not in (select load_id from {{ processed_loads_relation() }})
+        {%- if also_every_row_where %}
+        or {{ also_every_row_where }}
+        {%- endif %}
     {%- endif %}
+{%- endmacro %}
+
+{% macro sources_deciding_across_loads() -%}
+    {#-
+        The CRM sources whose staging gives a row values that other loads decide (HubSpot: a merge or a
+        company named by a later export applies to the rows of every load), as a SQL list. Incremental
+        models decide their records again from every row, not from the new loads and the stored state.
+    -#}
+    ('hubspot')
 {%- endmacro %}
 
 {% macro reset_processed_loads() -%}

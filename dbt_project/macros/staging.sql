@@ -65,6 +65,7 @@
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
+        on_schema_change='fail',
         pre_hook="{{ reset_processed_loads() }}",
         post_hook="{{ record_processed_loads(this) }}",
     ) }}

@@ -27,7 +27,6 @@ from dealledger.ingest.layouts import layout_for_file
 from dealledger.settings import load_settings
 
 MICRO = 1_000_000  # fx_rates.csv has 6 decimals: rates are kept as integer millionths
-GENERATOR_MEMORY_LIMIT = "4GB"  # DuckDB's share while it formats and writes the exports
 
 
 def generate_demo(inbox_dir: Path, truth_dir: Path, *, deals: int = 2000, seed: int = 42, crm_exports: int = 3) -> dict:
@@ -40,7 +39,8 @@ def generate_demo(inbox_dir: Path, truth_dir: Path, *, deals: int = 2000, seed: 
         raise ValueError("deals must be at least 1")
     if crm_exports < 1:
         raise ValueError("crm_exports must be at least 1")
-    seeds_dir = load_settings().seeds_dir
+    settings = load_settings()
+    seeds_dir = settings.seeds_dir
     stage_names = _stage_names(seeds_dir / "stage_milestones.csv")
     teams = _teams(seeds_dir / "sales_targets.csv")
     fx = _fx_rates(seeds_dir / "fx_rates.csv")
@@ -55,10 +55,12 @@ def generate_demo(inbox_dir: Path, truth_dir: Path, *, deals: int = 2000, seed: 
     inbox_dir.mkdir(parents=True, exist_ok=True)
     truth_dir.mkdir(parents=True, exist_ok=True)
     deal_digits = crm.deal_id_digits(len(model.deals))
+    settings.duckdb_temp_dir.mkdir(parents=True, exist_ok=True)
     with (
-        tempfile.TemporaryDirectory(prefix="dealledger-demo-", dir=inbox_dir.parent) as spill_dir,
-        # Bounded and spilling beside the exports: at 10M deals the frames alone take a third of the memory.
-        duckdb.connect(config={"memory_limit": GENERATOR_MEMORY_LIMIT, "temp_directory": spill_dir}) as con,
+        tempfile.TemporaryDirectory(prefix="demo-generator-", dir=settings.duckdb_temp_dir) as spill_dir,
+        # Bounded and spilling as the pipeline's connections do: at 10M deals the frames alone take a third
+        # of the machine's memory.
+        duckdb.connect(config={"memory_limit": settings.duckdb_memory_limit, "temp_directory": spill_dir}) as con,
     ):
         con.execute("set enable_progress_bar = false")  # long COPYs would draw bars on the terminal
         define_macros(con, stage_names, deal_digits)

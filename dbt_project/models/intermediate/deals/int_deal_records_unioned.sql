@@ -1,6 +1,8 @@
 -- Every exported deal row of every CRM source (generic crm, Salesforce, HubSpot) in the columns of
 -- stg_crm__deals: what int_deals_deduplicated and int_deal_reference_keys_collected read.
-{{ appended_union(
+-- A full table, not appended per load: stg_hubspot__deals gives the rows of every load the merges and
+-- companies of the latest export that names them, so a later load changes earlier rows.
+{{ union_conformed(
     ['stg_crm__deals', 'stg_salesforce__opportunities', 'stg_hubspot__deals'],
     [
         'deal_id', 'source_system', 'source_deal_id', 'deal_name', 'account_id', 'owner_id', 'stage', 'amount',

@@ -8,6 +8,7 @@
         materialized='incremental',
         unique_key='stage_change_id',
         incremental_strategy='delete+insert',
+        on_schema_change='fail',
         pre_hook="{{ reset_processed_loads() }}",
         post_hook="{{ record_processed_loads(ref('int_deal_stage_changes_unioned')) }}",
     )

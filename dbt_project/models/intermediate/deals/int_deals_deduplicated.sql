@@ -3,12 +3,15 @@
 -- int_deal_merges_resolved decides which records are real deals.
 -- Incremental: only loads not merged before are read; each deal they touch is decided again among its
 -- new rows and its stored state (every column kept here is a max, min, sum or arg-max that such a merge
--- gives exactly as a full rebuild does, whatever order the exports arrive in).
+-- gives exactly as a full rebuild does, whatever order the exports arrive in). The records of a source whose
+-- staging decides across loads (sources_deciding_across_loads: HubSpot's merges) are decided again from all
+-- their rows in every run.
 {{
     config(
         materialized='incremental',
         unique_key='deal_id',
         incremental_strategy='delete+insert',
+        on_schema_change='fail',
         pre_hook="{{ reset_processed_loads() }}",
         post_hook="{{ record_processed_loads(ref('int_deal_records_unioned')) }}",
     )
@@ -19,7 +22,7 @@ with
 deal_rows as (
 
     select * from {{ ref('int_deal_records_unioned') }}
-    {{ new_loads_only() }}
+    {{ new_loads_only(also_every_row_where='source_system in ' ~ sources_deciding_across_loads()) }}
 
 ),
 
@@ -92,6 +95,7 @@ candidates as (
         load_id
     from {{ this }}
     where deal_id in (select deal_id from deal_rows)
+        and source_system not in {{ sources_deciding_across_loads() }}
     {% endif %}
 
 ),
