@@ -66,7 +66,14 @@ def _scale_table(result: dict) -> list[str]:
         f"{_rate(rows, a)} | {_rate(rows, b_total)} |"
     )
     startup = f"start-up under 10 s: {'met' if pipeline['startup_seconds'] < 10 else 'NOT met'}"
-    if baseline is None:
+    if pipeline["exit_code"] != 0:
+        lines += [
+            "",
+            f"The pipeline FAILED (exit {pipeline['exit_code']}) in {', '.join(pipeline['failed_steps']) or 'no step'}"
+            f" (not run: {', '.join(pipeline['not_run_steps']) or 'none'}); the times and peaks above are up to"
+            f" the failure, baseline and incremental runs skipped. Its log: `{result['pipeline_log']}`.",
+        ]
+    elif baseline is None:
         lines += [
             "",
             f"Baseline not run at this scale (`--without-baseline`): no ratios, marts not compared; {startup}.",

@@ -40,19 +40,27 @@ class Run:
     launched: float
     timings: dict
 
+    @property
+    def failed(self) -> bool:
+        return self.measured.exit_code != 0
+
     def summary(self, rows: int) -> dict:
         steps = {kind: 0.0 for kind in STEP_KINDS}
         peaks = {kind: 0 for kind in STEP_KINDS}
+        failed_steps = [step["kind"] for step in self.timings["steps"] if step.get("outcome") == "STEP_FAILURE"]
         for step in self.timings["steps"]:
             if "start" not in step or "end" not in step:
                 continue
             steps[step["kind"]] += step["end"] - step["start"]
             peaks[step["kind"]] = max(peaks[step["kind"]], self.measured.peak_between(step["start"], step["end"]))
+        ran = {step["kind"] for step in self.timings["steps"] if "end" in step}
         startup = self.timings["job_started"] - self.launched
         overhead = self.measured.seconds - startup - sum(steps.values())
         return {
             "seconds": self.measured.seconds,
             "exit_code": self.measured.exit_code,
+            "failed_steps": failed_steps,
+            "not_run_steps": [kind for kind in STEP_KINDS if kind not in ran and kind not in failed_steps],
             "startup_seconds": startup,
             "between_steps_seconds": overhead,
             "step_seconds": steps,
@@ -70,12 +78,14 @@ def _environment(**variables: str) -> dict[str, str]:
     return env
 
 
-def _measure(command: list[str], env: dict[str, str], folder: Path, name: str) -> Run:
+def _measure(command: list[str], env: dict[str, str], folder: Path, name: str, failure_is_a_result: bool) -> Run:
+    """The measured run; with `failure_is_a_result`, a failed run that reported its steps is returned (its
+    times and memory up to the failure), else a failure stops the benchmark."""
     timings_path = folder / f"{name}.timings.json"
     timings_path.unlink(missing_ok=True)
     launched = time.time()
     measured = run_measured(command, env, folder / f"{name}.log")
-    if measured.exit_code != 0 or not timings_path.exists():
+    if not timings_path.exists() or (measured.exit_code != 0 and not failure_is_a_result):
         raise RuntimeError(f"{name} failed (exit {measured.exit_code}); see {folder / (name + '.log')}")
     return Run(measured, launched, json.loads(timings_path.read_text()))
 
@@ -125,12 +135,11 @@ def compile_project(work_dir: Path) -> None:
     )
 
 
-def run_pipeline(home: Path, inbox: Path, name: str) -> Run:
+def run_pipeline(home: Path, inbox: Path, name: str, failure_is_a_result: bool = False) -> Run:
     home.mkdir(parents=True, exist_ok=True)
     env = _environment(DEALLEDGER_HOME=str(home), DEALLEDGER_INBOX=str(inbox))
-    return _measure(
-        [sys.executable, "-m", "benchmarks.pipeline_child", str(home / f"{name}.timings.json")], env, home, name
-    )
+    command = [sys.executable, "-m", "benchmarks.pipeline_child", str(home / f"{name}.timings.json")]
+    return _measure(command, env, home, name, failure_is_a_result)
 
 
 def run_baseline(inbox: Path, work_dir: Path, scale_dir: Path) -> Run:
@@ -139,7 +148,7 @@ def run_baseline(inbox: Path, work_dir: Path, scale_dir: Path) -> Run:
     manifest = work_dir / "compile" / "target" / "manifest.json"
     timings = folder / "baseline.timings.json"
     command = [sys.executable, "-m", "benchmarks.baseline", str(inbox), str(manifest), str(folder), str(timings)]
-    return _measure(command, _environment(DEALLEDGER_HOME=str(folder)), folder, "baseline")
+    return _measure(command, _environment(DEALLEDGER_HOME=str(folder)), folder, "baseline", failure_is_a_result=False)
 
 
 def marts_differences(first: Path, second: Path) -> dict[str, int]:
@@ -229,8 +238,13 @@ def benchmark_scale(work_dir: Path, scale: int, seed: int, incremental_scales: s
     shutil.rmtree(scale_dir / "pipeline", ignore_errors=True)
     result: dict = {"scale": scale, "rows": rows, "generation_seconds": summary["generation_seconds"]}
     result["load_before"] = os.getloadavg()
-    pipeline = run_pipeline(scale_dir / "pipeline", inbox, "pipeline")
+    # A scale the pipeline cannot finish (out of memory or disk at 10M, say) is reported as such.
+    pipeline = run_pipeline(scale_dir / "pipeline", inbox, "pipeline", failure_is_a_result=True)
     result["pipeline"] = pipeline.summary(rows)
+    if pipeline.failed:  # no marts to compare: the baseline and the incremental run would tell nothing more
+        result["pipeline_log"] = str(scale_dir / "pipeline" / "pipeline.log")
+        result["load_after"] = os.getloadavg()
+        return result
     if with_baseline:
         result["baseline"] = run_baseline(inbox, work_dir, scale_dir).summary(rows)
         result["marts_differences_vs_baseline"] = marts_differences(
