@@ -48,12 +48,13 @@ class Run:
         steps = {kind: 0.0 for kind in STEP_KINDS}
         peaks = {kind: 0 for kind in STEP_KINDS}
         failed_steps = [step["kind"] for step in self.timings["steps"] if step.get("outcome") == "STEP_FAILURE"]
+        ran = set()
         for step in self.timings["steps"]:
             if "start" not in step or "end" not in step:
                 continue
+            ran.add(step["kind"])
             steps[step["kind"]] += step["end"] - step["start"]
             peaks[step["kind"]] = max(peaks[step["kind"]], self.measured.peak_between(step["start"], step["end"]))
-        ran = {step["kind"] for step in self.timings["steps"] if "end" in step}
         startup = self.timings["job_started"] - self.launched
         overhead = self.measured.seconds - startup - sum(steps.values())
         return {
@@ -243,15 +244,13 @@ def benchmark_scale(work_dir: Path, scale: int, seed: int, incremental_scales: s
     result["pipeline"] = pipeline.summary(rows)
     if pipeline.failed:  # no marts to compare: the baseline and the incremental run would tell nothing more
         result["pipeline_log"] = str(scale_dir / "pipeline" / "pipeline.log")
-        result["load_after"] = os.getloadavg()
-        return result
-    if with_baseline:
+    elif with_baseline:
         result["baseline"] = run_baseline(inbox, work_dir, scale_dir).summary(rows)
         result["marts_differences_vs_baseline"] = marts_differences(
             scale_dir / "pipeline" / "serving.duckdb", scale_dir / "baseline" / "serving.duckdb"
         )
     result["load_after"] = os.getloadavg()
-    if scale in incremental_scales:
+    if scale in incremental_scales and not pipeline.failed:
         result["incremental"] = incremental(scale_dir, inbox, summary, scale_dir / "pipeline" / "serving.duckdb")
         result["load_after_incremental"] = os.getloadavg()
     return result
