@@ -58,9 +58,10 @@
 
 {% macro appended_union(models, columns) -%}
     {#-
-        union_conformed as an incremental model that appends the rows of the loads it has not seen: for the
-        entities whose every exported row is kept (no state across loads decided here), so a daily run
-        copies one day's rows instead of every row of every export again.
+        union_conformed as an incremental model that appends the rows of the loads it has not seen, so a daily
+        run copies one day's rows instead of every row of every export again. Only for staging models whose
+        rows depend on their own load alone: a staging row that a later load can change (HubSpot's merges and
+        associations, billing deletions) would stay as first appended.
     -#}
     {{ config(
         materialized='incremental',
