@@ -55,16 +55,14 @@ transitions_in_periods as (
 
 ),
 
--- Read by the three kinds of movement below. Not materialized: DuckDB would keep these rows (five per
--- deal version and period) in memory, which at 1M deals ran out of its memory limit; inlined, each
--- kind streams through the joins and spills like any join.
-sides as not materialized (
+-- Only a transition whose deal was in the period's pipeline before or after it moves anything; most
+-- are neither (their expected close date lies in another period), so they are left out before the
+-- five dimensions multiply the rows (at 10M deals the unfiltered join spilled more than 26 GB). Not
+-- materialized, like `sides` below, which reads it.
+transitions_touching_periods as not materialized (
 
     select
         transitions_in_periods.*,
-        next_dimension.dimension_name,
-        previous_dimension.dimension_value as previous_value,
-        next_dimension.dimension_value as next_value,
         coalesce(previous_state.is_pipeline, false) as previous_is_pipeline,
         coalesce(
             previous_state.is_pipeline
@@ -85,12 +83,27 @@ sides as not materialized (
     from transitions_in_periods
     inner join deal_states as next_state
         on next_state.deal_version_id = transitions_in_periods.deal_version_id
-    inner join dimensions as next_dimension
-        on next_dimension.deal_version_id = transitions_in_periods.deal_version_id
     left join deal_states as previous_state
         on previous_state.deal_version_id = transitions_in_periods.previous_deal_version_id
+    where previous_in_period or next_in_period
+
+),
+
+-- Read by the three kinds of movement below. Not materialized: DuckDB would keep these rows (five per
+-- transition) in memory, which at 1M deals ran out of its memory limit; inlined, each kind streams
+-- through the joins and spills like any join.
+sides as not materialized (
+
+    select
+        transitions_touching_periods.*,
+        next_dimension.dimension_name,
+        previous_dimension.dimension_value as previous_value,
+        next_dimension.dimension_value as next_value
+    from transitions_touching_periods
+    inner join dimensions as next_dimension
+        on next_dimension.deal_version_id = transitions_touching_periods.deal_version_id
     left join dimensions as previous_dimension
-        on previous_dimension.deal_version_id = transitions_in_periods.previous_deal_version_id
+        on previous_dimension.deal_version_id = transitions_touching_periods.previous_deal_version_id
         and previous_dimension.dimension_name = next_dimension.dimension_name
 
 ),
