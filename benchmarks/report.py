@@ -27,6 +27,10 @@ def _ratio(a: float, b: float | None) -> str:
     return f"{a / b:.2f}" if b else "-"
 
 
+def _loads(load_average: list[float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in load_average)
+
+
 def _scale_table(result: dict) -> list[str]:
     pipeline, rows = result["pipeline"], result["rows"]
     baseline = result.get("baseline")
@@ -39,8 +43,8 @@ def _scale_table(result: dict) -> list[str]:
     lines = [
         f"### {result['scale']:,} deals ({rows:,} raw rows in {len(STEPS)} steps)",
         "",
-        f"Load average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in result['load_before'])}; "
-        f"after: {', '.join(f'{x:.2f}' for x in result['load_after'])}. "
+        f"Load average (1, 5, 15 min) before: {_loads(result['load_before'])}; "
+        f"after: {_loads(result['load_after'])}. "
         f"Generating the exports took {result['generation_seconds']:.0f} s (not in the table).",
         "",
         "| step | (a) pipeline s | (b) baseline s | (a)/(b) | (a) peak MiB | (b) peak MiB | (a) rows/s | (b) rows/s |",
@@ -65,6 +69,13 @@ def _scale_table(result: dict) -> list[str]:
         f"**{_mib(pipeline['peak_bytes'])}** | **{_mib(b('peak_bytes'))}** | "
         f"{_rate(rows, a)} | {_rate(rows, b_total)} |"
     )
+    if "baseline_load_before" in result:
+        lines += [
+            "",
+            f"Two invocations: the pipeline by `.venv/bin/{result['pipeline_command']}`, then the baseline "
+            f"(load average before: {_loads(result['baseline_load_before'])}; "
+            f"after: {_loads(result['baseline_load_after'])}).",
+        ]
     startup = f"start-up under 10 s: {'met' if pipeline['startup_seconds'] < 10 else 'NOT met'}"
     if pipeline["exit_code"] != 0:
         lines += [

@@ -7,7 +7,8 @@ job (ingest, dbt build, Great Expectations checks, publish) and (b) the baseline
 each as its own process whose process tree's RSS is sampled. At the scales in --incremental-scales also:
 a full build without the newest CRM day, then that day's export processed incrementally, its marts
 compared with (a)'s. The table goes between the markers in docs/benchmarks.md; raw numbers to
-<work>/results.json.
+<work>/results.json. A scale too long for one sitting runs in two invocations with the same work folder:
+`--without-baseline N`, then `--scales N --baseline-only N`.
 """
 
 from __future__ import annotations
@@ -245,15 +246,36 @@ def benchmark_scale(work_dir: Path, scale: int, seed: int, incremental_scales: s
     if pipeline.failed:  # no marts to compare: the baseline and the incremental run would tell nothing more
         result["pipeline_log"] = str(scale_dir / "pipeline" / "pipeline.log")
     elif with_baseline:
-        result["baseline"] = run_baseline(inbox, work_dir, scale_dir).summary(rows)
-        result["marts_differences_vs_baseline"] = marts_differences(
-            scale_dir / "pipeline" / "serving.duckdb", scale_dir / "baseline" / "serving.duckdb"
-        )
+        _add_baseline(result, work_dir, scale_dir, inbox)
     result["load_after"] = os.getloadavg()
     if scale in incremental_scales and not pipeline.failed:
         result["incremental"] = incremental(scale_dir, inbox, summary, scale_dir / "pipeline" / "serving.duckdb")
         result["load_after_incremental"] = os.getloadavg()
     return result
+
+
+def _add_baseline(result: dict, work_dir: Path, scale_dir: Path, inbox: Path) -> None:
+    result["baseline"] = run_baseline(inbox, work_dir, scale_dir).summary(result["rows"])
+    result["marts_differences_vs_baseline"] = marts_differences(
+        scale_dir / "pipeline" / "serving.duckdb", scale_dir / "baseline" / "serving.duckdb"
+    )
+
+
+def baseline_after_earlier_pipeline(work_dir: Path, scale: int, seed: int, earlier: dict) -> dict:
+    """The baseline of a scale whose pipeline ran in an earlier invocation with this work folder, joined to
+    that run's result: for a scale whose two runs do not fit in one sitting (10M deals take hours)."""
+    if earlier.get("baseline") or earlier["pipeline"]["exit_code"] != 0:
+        raise RuntimeError(f"{scale} deals: the earlier run has a baseline already or its pipeline failed")
+    data_dir = work_dir / "data" / str(scale)
+    generate(data_dir, scale, seed)  # the same seed gives the same exports, should they be gone
+    result = dict(earlier, baseline_load_before=os.getloadavg())
+    _add_baseline(result, work_dir, work_dir / str(scale), data_dir / "inbox")
+    result["baseline_load_after"] = os.getloadavg()
+    return result
+
+
+def _scales(option: str) -> list[int]:
+    return [int(scale) for scale in option.split(",") if scale]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -266,16 +288,28 @@ def main(argv: list[str] | None = None) -> int:
         help="scales that run the pipeline alone, for its times and memory where the baseline would not fit "
         "in the time at hand (no ratios)",
     )
+    parser.add_argument(
+        "--baseline-only",
+        default="",
+        help="scales whose pipeline ran in an earlier invocation with this work folder (--without-baseline): "
+        "only their baseline runs now, its results joined to the earlier ones in results.json",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/dealledger-bench"))
     parser.add_argument("--report", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
-    scales = [int(scale) for scale in args.scales.split(",") if scale]
-    incremental_scales = {int(scale) for scale in args.incremental_scales.split(",") if scale}
-    without_baseline = {int(scale) for scale in args.without_baseline.split(",") if scale}
+    scales = _scales(args.scales)
+    incremental_scales = set(_scales(args.incremental_scales))
+    without_baseline = set(_scales(args.without_baseline))
+    baseline_only = set(_scales(args.baseline_only))
     args.work_dir.mkdir(parents=True, exist_ok=True)
     compile_project(args.work_dir)
     results_path = args.work_dir / "results.json"
+    earlier: dict[int, dict] = {}
+    if baseline_only:
+        earlier_results = json.loads(results_path.read_text())
+        for result in earlier_results["scales"]:
+            earlier[result["scale"]] = dict(result, pipeline_command=earlier_results["command"])
     results = {
         "machine": machine(),
         "command": " ".join(["python -m benchmarks.run", *(argv or sys.argv[1:])]),
@@ -284,7 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     for scale in scales:
         print(f"benchmark: {scale} deals", file=sys.stderr)
         results["scales"].append(
-            benchmark_scale(args.work_dir, scale, args.seed, incremental_scales, scale not in without_baseline)
+            baseline_after_earlier_pipeline(args.work_dir, scale, args.seed, earlier[scale])
+            if scale in baseline_only
+            else benchmark_scale(args.work_dir, scale, args.seed, incremental_scales, scale not in without_baseline)
         )
         results_path.write_text(json.dumps(results, indent=1))
         write_results(args.report, render_results(results))
