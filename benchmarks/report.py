@@ -91,16 +91,25 @@ def _scale_table(result: dict) -> list[str]:
         ]
     else:
         target = 1.5 * b_total + pipeline["startup_seconds"]
-        differing = {mart: n for mart, n in result["marts_differences_vs_baseline"].items() if n}
         lines += [
             "",
             f"Target total <= 1.5 x baseline + start-up = {target:.1f} s: "
             f"{'met' if a <= target else 'NOT met'} ({a:.1f} s); {startup}. Marts of (a) and (b): "
-            + ("identical row for row." if not differing else f"rows differ in {differing}."),
+            + _marts_compared(result),
         ]
     if "incremental" in result:
         lines += ["", *_incremental_lines(result["incremental"], pipeline["seconds"])]
     return lines
+
+
+def _marts_compared(result: dict) -> str:
+    if "marts_differences_vs_baseline" in result:
+        differing = {mart: n for mart, n in result["marts_differences_vs_baseline"].items() if n}
+        return "identical row for row." if not differing else f"rows differ in {differing}."
+    differing = result["marts_fingerprints_differing_from_baseline"]
+    if differing:
+        return f"the row fingerprints (count, sum of row hashes) differ in {', '.join(differing)}."
+    return "identical (equal row count and sum of row hashes per mart, compared across the two invocations)."
 
 
 def _incremental_lines(incremental: dict, full_seconds: float) -> list[str]:

@@ -7,8 +7,8 @@ job (ingest, dbt build, Great Expectations checks, publish) and (b) the baseline
 each as its own process whose process tree's RSS is sampled. At the scales in --incremental-scales also:
 a full build without the newest CRM day, then that day's export processed incrementally, its marts
 compared with (a)'s. The table goes between the markers in docs/benchmarks.md; raw numbers to
-<work>/results.json. A scale too long for one sitting runs in two invocations with the same work folder:
-`--without-baseline N`, then `--scales N --baseline-only N`.
+<work>/results.json. A scale too long for one sitting runs in two invocations: `--without-baseline N`, then
+`--scales N --baseline-only N` (with `--earlier-results` if the first one's work folder is gone).
 """
 
 from __future__ import annotations
@@ -153,33 +153,50 @@ def run_baseline(inbox: Path, work_dir: Path, scale_dir: Path) -> Run:
     return _measure(command, _environment(DEALLEDGER_HOME=str(folder)), folder, "baseline", failure_is_a_result=False)
 
 
+def _mart_selects(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, str]:
+    """Per mart of the attached serving file: the select list compared (load ids and publication left out)."""
+    tables = con.execute(
+        "select table_name from information_schema.tables where table_catalog = ? "
+        "and table_name <> 'dealledger_publication' order by 1",
+        [catalog],
+    ).fetchall()
+    selects = {}
+    for (table,) in tables:
+        columns = con.execute(
+            "select column_name from information_schema.columns where table_catalog = ? and table_name = ? "
+            "and column_name not like '%load_id%' order by ordinal_position",
+            [catalog, table],
+        ).fetchall()
+        selects[table] = ", ".join(f'"{name}"' for (name,) in columns)
+    return selects
+
+
 def marts_differences(first: Path, second: Path) -> dict[str, int]:
-    """Per mart: rows of either file without an equal row in the other (load ids and publication left out)."""
+    """Per mart: rows of either file without an equal row in the other."""
     differences = {}
     with duckdb.connect() as con:
         con.execute(f"attach '{first}' as a (read_only)")
         con.execute(f"attach '{second}' as b (read_only)")
-        tables = con.execute(
-            "select table_name from information_schema.tables where table_catalog = 'a' "
-            "and table_name <> 'dealledger_publication' order by 1"
-        ).fetchall()
-        for (table,) in tables:
-            columns = [
-                name
-                for (name,) in con.execute(
-                    "select column_name from information_schema.columns where table_catalog = 'a' "
-                    "and table_name = ? order by ordinal_position",
-                    [table],
-                ).fetchall()
-                if "load_id" not in name
-            ]
-            select = ", ".join(f'"{name}"' for name in columns)
+        for table, select in _mart_selects(con, "a").items():
             a, b = f"a.main.{table}", f"b.main.{table}"
             differences[table] = con.execute(
                 f"select (select count(*) from (select {select} from {a} except all select {select} from {b})) "
                 f"+ (select count(*) from (select {select} from {b} except all select {select} from {a}))"
             ).fetchone()[0]
     return differences
+
+
+def mart_fingerprints(serving: Path) -> dict[str, str]:
+    """Per mart: row count and the sum of its rows' hashes, equal for equal multisets of rows whatever their
+    order; compares the marts of runs whose serving files are not both at hand (another sitting)."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{serving}' as s (read_only)")
+        return {
+            table: "{}:{}".format(
+                *con.execute(f"select count(*), sum(hash({select})::hugeint) from s.main.{table}").fetchone()
+            )
+            for table, select in _mart_selects(con, "s").items()
+        }
 
 
 def _link_all(files: list[Path], inbox: Path) -> None:
@@ -245,10 +262,13 @@ def benchmark_scale(work_dir: Path, scale: int, seed: int, incremental_scales: s
     result["pipeline"] = pipeline.summary(rows)
     if pipeline.failed:  # no marts to compare: the baseline and the incremental run would tell nothing more
         result["pipeline_log"] = str(scale_dir / "pipeline" / "pipeline.log")
-    elif with_baseline:
+        result["load_after"] = os.getloadavg()
+        return result
+    result["pipeline_mart_fingerprints"] = mart_fingerprints(scale_dir / "pipeline" / "serving.duckdb")
+    if with_baseline:
         _add_baseline(result, work_dir, scale_dir, inbox)
     result["load_after"] = os.getloadavg()
-    if scale in incremental_scales and not pipeline.failed:
+    if scale in incremental_scales:
         result["incremental"] = incremental(scale_dir, inbox, summary, scale_dir / "pipeline" / "serving.duckdb")
         result["load_after_incremental"] = os.getloadavg()
     return result
@@ -256,14 +276,22 @@ def benchmark_scale(work_dir: Path, scale: int, seed: int, incremental_scales: s
 
 def _add_baseline(result: dict, work_dir: Path, scale_dir: Path, inbox: Path) -> None:
     result["baseline"] = run_baseline(inbox, work_dir, scale_dir).summary(result["rows"])
-    result["marts_differences_vs_baseline"] = marts_differences(
-        scale_dir / "pipeline" / "serving.duckdb", scale_dir / "baseline" / "serving.duckdb"
-    )
+    pipeline_serving = scale_dir / "pipeline" / "serving.duckdb"
+    baseline_serving = scale_dir / "baseline" / "serving.duckdb"
+    if pipeline_serving.exists():
+        result["marts_differences_vs_baseline"] = marts_differences(pipeline_serving, baseline_serving)
+    else:  # the pipeline ran in another sitting: its marts are known by their fingerprints
+        baseline_fingerprints = mart_fingerprints(baseline_serving)
+        result["marts_fingerprints_differing_from_baseline"] = sorted(
+            mart
+            for mart in result["pipeline_mart_fingerprints"].keys() | baseline_fingerprints.keys()
+            if result["pipeline_mart_fingerprints"].get(mart) != baseline_fingerprints.get(mart)
+        )
 
 
 def baseline_after_earlier_pipeline(work_dir: Path, scale: int, seed: int, earlier: dict) -> dict:
-    """The baseline of a scale whose pipeline ran in an earlier invocation with this work folder, joined to
-    that run's result: for a scale whose two runs do not fit in one sitting (10M deals take hours)."""
+    """The baseline of a scale whose pipeline ran in an earlier invocation, joined to that run's result: for a
+    scale whose two runs do not fit in one sitting (10M deals take hours)."""
     if earlier.get("baseline") or earlier["pipeline"]["exit_code"] != 0:
         raise RuntimeError(f"{scale} deals: the earlier run has a baseline already or its pipeline failed")
     data_dir = work_dir / "data" / str(scale)
@@ -291,8 +319,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline-only",
         default="",
-        help="scales whose pipeline ran in an earlier invocation with this work folder (--without-baseline): "
-        "only their baseline runs now, its results joined to the earlier ones in results.json",
+        help="scales whose pipeline ran in an earlier invocation (--without-baseline): only their baseline "
+        "runs now, its results joined to the earlier ones (--earlier-results)",
+    )
+    parser.add_argument(
+        "--earlier-results",
+        type=Path,
+        help="the results.json of that earlier invocation (default: the work folder's; kept in the repository "
+        "for one in another sitting, benchmarks/results/)",
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/dealledger-bench"))
@@ -307,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     results_path = args.work_dir / "results.json"
     earlier: dict[int, dict] = {}
     if baseline_only:
-        earlier_results = json.loads(results_path.read_text())
+        earlier_results = json.loads((args.earlier_results or results_path).read_text())
         for result in earlier_results["scales"]:
             earlier[result["scale"]] = dict(result, pipeline_command=earlier_results["command"])
     results = {
