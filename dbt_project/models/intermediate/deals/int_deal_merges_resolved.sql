@@ -4,21 +4,46 @@
 -- Deal exports are full exports: a record missing from the newest export of its source system (its
 -- last_export_date is older) was deleted there without a trace, and is marked deleted too, with the reason.
 -- A merged-away record that disappears (HubSpot drops merged deals) still belongs to its survivor.
+-- Memory at 10M deals: only merged records walk the chain (the recursion holds its rows in memory; for
+-- every record it ran out of the memory limit), the others end where they start; the CTEs read more than
+-- once are not materialized (DuckDB would hold those rows in memory too), and the newest export per
+-- source is a group-by, not a window over every record.
 with recursive
 
-deal_records as (
+latest_exports as (
 
     select
-        deal_id,
         source_system,
-        merged_into_deal_id,
-        is_deleted,
-        last_export_date,
-        coalesce(
-            last_export_date < max(last_export_date) over (partition by source_system),
-            false
-        ) as is_missing_from_latest_export
+        max(last_export_date) as latest_export_date
     from {{ ref('int_deals_deduplicated') }}
+    group by source_system
+
+),
+
+deal_records as not materialized (
+
+    select
+        deals.deal_id,
+        deals.source_system,
+        deals.merged_into_deal_id,
+        deals.is_deleted,
+        deals.last_export_date,
+        coalesce(deals.last_export_date < latest_exports.latest_export_date, false) as is_missing_from_latest_export
+    from {{ ref('int_deals_deduplicated') }} as deals
+    inner join latest_exports
+        on latest_exports.source_system = deals.source_system
+
+),
+
+merges as not materialized (
+
+    select
+        merged.deal_id,
+        merged.merged_into_deal_id
+    from deal_records as merged
+    inner join deal_records as merge_target
+        on merge_target.deal_id = merged.merged_into_deal_id
+    where merged.merged_into_deal_id <> merged.deal_id
 
 ),
 
@@ -26,23 +51,20 @@ merge_chain as (
 
     select
         deal_id,
-        deal_id as chain_deal_id,
-        0 as merge_depth
-    from deal_records
+        merged_into_deal_id as chain_deal_id,
+        1 as merge_depth
+    from merges
 
     union all
 
     select
         merge_chain.deal_id,
-        merge_target.deal_id as chain_deal_id,
+        merges.merged_into_deal_id as chain_deal_id,
         merge_chain.merge_depth + 1 as merge_depth
     from merge_chain
-    inner join deal_records as chain_record
-        on chain_record.deal_id = merge_chain.chain_deal_id
-    inner join deal_records as merge_target
-        on merge_target.deal_id = chain_record.merged_into_deal_id
-    where chain_record.merged_into_deal_id <> chain_record.deal_id
-      and merge_chain.merge_depth < 20
+    inner join merges
+        on merges.deal_id = merge_chain.chain_deal_id
+    where merge_chain.merge_depth < 20
 
 ),
 
@@ -50,10 +72,10 @@ chain_ends as (
 
     select
         deal_id,
-        chain_deal_id,
-        merge_depth,
-        row_number() over (partition by deal_id order by merge_depth desc) as depth_rank
+        arg_max(chain_deal_id, merge_depth) as chain_deal_id,
+        max(merge_depth) as merge_depth
     from merge_chain
+    group by deal_id
 
 ),
 
@@ -61,23 +83,22 @@ resolved as (
 
     select
         deal_records.deal_id,
-        chain_ends.chain_deal_id,
-        chain_ends.merge_depth,
+        coalesce(chain_ends.chain_deal_id, deal_records.deal_id) as chain_deal_id,
+        coalesce(chain_ends.merge_depth, 0) as merge_depth,
         deal_records.is_deleted,
         deal_records.is_missing_from_latest_export,
         deal_records.last_export_date,
         case
             when deal_records.is_deleted then 'deleted_in_source'
-            when deal_records.is_missing_from_latest_export and chain_ends.merge_depth = 0
+            when deal_records.is_missing_from_latest_export and chain_ends.deal_id is null
                 then 'missing_from_latest_export'
             when survivor.is_deleted or survivor.is_missing_from_latest_export then 'merged_into_deleted_deal'
         end as deletion_reason
     from deal_records
-    inner join chain_ends
+    left join chain_ends
         on chain_ends.deal_id = deal_records.deal_id
-        and chain_ends.depth_rank = 1
     inner join deal_records as survivor
-        on survivor.deal_id = chain_ends.chain_deal_id
+        on survivor.deal_id = coalesce(chain_ends.chain_deal_id, deal_records.deal_id)
 
 ),
 
