@@ -262,13 +262,12 @@ def benchmark_scale(work_dir: Path, scale: int, seed: int, incremental_scales: s
     result["pipeline"] = pipeline.summary(rows)
     if pipeline.failed:  # no marts to compare: the baseline and the incremental run would tell nothing more
         result["pipeline_log"] = str(scale_dir / "pipeline" / "pipeline.log")
-        result["load_after"] = os.getloadavg()
-        return result
-    result["pipeline_mart_fingerprints"] = mart_fingerprints(scale_dir / "pipeline" / "serving.duckdb")
-    if with_baseline:
+    elif with_baseline:
         _add_baseline(result, work_dir, scale_dir, inbox)
+    else:  # for a baseline of a later invocation (--baseline-only), which may not find this serving file
+        result["pipeline_mart_fingerprints"] = mart_fingerprints(scale_dir / "pipeline" / "serving.duckdb")
     result["load_after"] = os.getloadavg()
-    if scale in incremental_scales:
+    if scale in incremental_scales and not pipeline.failed:
         result["incremental"] = incremental(scale_dir, inbox, summary, scale_dir / "pipeline" / "serving.duckdb")
         result["load_after_incremental"] = os.getloadavg()
     return result
@@ -325,8 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--earlier-results",
         type=Path,
-        help="the results.json of that earlier invocation (default: the work folder's; kept in the repository "
-        "for one in another sitting, benchmarks/results/)",
+        help="the results.json of that earlier invocation (default: the work folder's; a copy of it when the "
+        "work folder is gone, as /tmp is between sittings)",
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/dealledger-bench"))
