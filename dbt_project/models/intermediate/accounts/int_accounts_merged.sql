@@ -4,7 +4,7 @@
 -- exported under is kept (normalised) for matching billing customers.
 with
 
-account_rows as (
+account_rows as not materialized (
 
     select * from {{ ref('int_account_records_unioned') }}
 

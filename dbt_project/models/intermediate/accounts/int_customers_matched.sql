@@ -12,7 +12,7 @@ invoices as (
 
 ),
 
-accounts as (
+accounts as not materialized (
 
     select * from {{ ref('int_accounts_merged') }}
 

@@ -14,7 +14,7 @@
 --                             same customer belongs to that deal (installments).
 with
 
-invoices as (
+invoices as not materialized (
 
     select * from {{ ref('int_invoices_deduplicated') }}
 

@@ -6,7 +6,7 @@
 --   invoiced, credited           billing documents matched to the deal, with the rule and its evidence
 with
 
-deal_records as (
+deal_records as not materialized (
 
     select * from {{ ref('int_deals_deduplicated') }}
 
@@ -18,7 +18,7 @@ deal_merges as (
 
 ),
 
-stage_changes as (
+stage_changes as not materialized (
 
     select * from {{ ref('int_deal_stage_changes_deduplicated') }}
 

@@ -3,7 +3,7 @@
 -- digits. Keys of merged-away duplicates point at the surviving deal; keys of deleted deals are dropped.
 with
 
-deal_rows as (
+deal_rows as not materialized (
 
     select * from {{ ref('int_deal_records_unioned') }}
 

@@ -11,7 +11,7 @@ deal_records as (
 
 ),
 
-deal_merges as (
+deal_merges as not materialized (
 
     select * from {{ ref('int_deal_merges_resolved') }}
 
@@ -29,7 +29,7 @@ stage_milestones as (
 
 ),
 
-accounts as (
+accounts as not materialized (
 
     select * from {{ ref('int_accounts_merged') }}
 

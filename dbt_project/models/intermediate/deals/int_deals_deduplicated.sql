@@ -19,7 +19,7 @@
 
 with
 
-deal_rows as (
+deal_rows as not materialized (
 
     select * from {{ ref('int_deal_records_unioned') }}
     {{ new_loads_only(also_every_row_where='source_system in ' ~ sources_deciding_across_loads()) }}

@@ -8,7 +8,7 @@
 -- it is rebuilt on D or later.
 with
 
-deal_rows as (
+deal_rows as not materialized (
 
     select * from {{ ref('int_deal_records_unioned') }}
 

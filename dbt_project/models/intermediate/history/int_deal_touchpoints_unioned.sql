@@ -11,7 +11,7 @@ activity_rows as (
 
 ),
 
-stage_change_rows as (
+stage_change_rows as not materialized (
 
     select * from {{ ref('stg_crm__deal_stage_changes') }}
 

@@ -23,7 +23,7 @@ deal_merges as (
 
 ),
 
-deals as (
+deals as not materialized (
 
     select * from {{ ref('fct_deals') }}
 

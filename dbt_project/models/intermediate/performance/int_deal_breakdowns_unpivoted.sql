@@ -4,7 +4,7 @@
 -- carries the deal's outcome columns (int_deal_outcomes_classified), so the marts need no further join.
 with
 
-outcomes as (
+outcomes as not materialized (
 
     select * from {{ ref('int_deal_outcomes_classified') }}
 

@@ -4,7 +4,7 @@
 -- CRM data (A referred B, B referred A) ends instead of looping forever.
 with recursive
 
-edges as (
+edges as not materialized (
 
     select * from {{ ref('int_referral_edges_collected') }}
     where edge_source = 'account'

@@ -5,7 +5,7 @@
 -- the CRM export row of the deal; invoice_ids lists the documents.
 with
 
-deals as (
+deals as not materialized (
 
     select * from {{ ref('fct_deals') }}
 

@@ -14,7 +14,7 @@ periods as (
 
 ),
 
-outcomes as (
+outcomes as not materialized (
 
     select * from {{ ref('int_deal_outcomes_classified') }}
 

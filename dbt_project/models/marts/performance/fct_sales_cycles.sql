@@ -10,7 +10,7 @@ grid as (
 
 ),
 
-deal_breakdowns as (
+deal_breakdowns as not materialized (
 
     select * from {{ ref('int_deal_breakdowns_unpivoted') }}
 

@@ -31,7 +31,7 @@ users as (
 
 ),
 
-sales_targets as (
+sales_targets as not materialized (
 
     select * from {{ ref('sales_targets') }}
 

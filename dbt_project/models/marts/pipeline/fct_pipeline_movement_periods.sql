@@ -6,13 +6,13 @@
 -- exactly (tested in _pipeline__models.yml). An empty period has every amount and count 0.
 with
 
-periods as (
+periods as not materialized (
 
     select * from {{ ref('dim_pipeline_periods') }}
 
 ),
 
-snapshots as (
+snapshots as not materialized (
 
     select * from {{ ref('fct_pipeline_snapshots') }}
 
@@ -24,7 +24,7 @@ movements as (
 
 ),
 
-dimensions as (
+dimensions as not materialized (
 
     select * from {{ ref('int_deal_state_dimensions_unpivoted') }}
     where dimension_name <> 'stage'

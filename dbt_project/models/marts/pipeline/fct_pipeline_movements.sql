@@ -12,13 +12,13 @@
 -- dimension value the movements add up exactly to closing minus opening pipeline.
 with
 
-deal_states as (
+deal_states as not materialized (
 
     select * from {{ ref('int_deal_states_historized') }}
 
 ),
 
-dimensions as (
+dimensions as not materialized (
 
     select * from {{ ref('int_deal_state_dimensions_unpivoted') }}
     where dimension_name <> 'stage'

@@ -4,19 +4,19 @@
 -- dimension ever had in the pipeline: an empty one has counts and sums 0 and ratios NULL.
 with
 
-periods as (
+periods as not materialized (
 
     select * from {{ ref('dim_pipeline_periods') }}
 
 ),
 
-snapshots as (
+snapshots as not materialized (
 
     select * from {{ ref('fct_pipeline_snapshots') }}
 
 ),
 
-dimensions as (
+dimensions as not materialized (
 
     select * from {{ ref('int_deal_state_dimensions_unpivoted') }}
 

@@ -4,14 +4,14 @@
 -- no generation (NULL): has_cycle_upstream, and is_on_cycle when the account itself is on the cycle.
 with
 
-edges as (
+edges as not materialized (
 
     select * from {{ ref('int_referral_edges_collected') }}
     where edge_source = 'account'
 
 ),
 
-walks as (
+walks as not materialized (
 
     select * from {{ ref('int_referral_paths_walked') }}
 

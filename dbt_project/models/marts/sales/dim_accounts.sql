@@ -2,7 +2,7 @@
 -- billing customers were matched to it.
 with
 
-accounts as (
+accounts as not materialized (
 
     select * from {{ ref('int_accounts_merged') }}
 

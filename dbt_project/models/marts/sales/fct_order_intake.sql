@@ -5,13 +5,13 @@
 -- A period without bookings is a row with zeros; its announcement_inflation is NULL (no deals to divide by).
 with
 
-deals as (
+deals as not materialized (
 
     select * from {{ ref('fct_deals') }}
 
 ),
 
-dates as (
+dates as not materialized (
 
     select * from {{ ref('dim_dates') }}
 

@@ -4,7 +4,7 @@
 -- deal's associated company (the lowest id when several are associated).
 with
 
-source as (
+source as not materialized (
 
     select * from {{ source('hubspot', 'deals') }}
 
