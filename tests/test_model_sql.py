@@ -1,7 +1,7 @@
 """Conventions of the dbt models' SQL that keep them within DuckDB's memory limit at 10M deals.
 
-DuckDB materializes a CTE that a query reads more than once, and holds those rows in memory rather than
-spilling them: `int_deal_reference_keys_collected` ran out of memory that way at 10M deals. A CTE that only
+DuckDB materializes a CTE that a query reads more than once (computes it into a buffer first), and
+`int_deal_reference_keys_collected` ran out of memory in that buffer at 10M deals. A CTE that only
 names a model (`select * from {{ ref(...) }}`, perhaps filtered) costs nothing to read again, so one that is
 read more than once is declared `as not materialized`.
 """
