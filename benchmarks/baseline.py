@@ -1,12 +1,12 @@
 """The baseline: the same reads, dedup, matching and marts as the pipeline, as DuckDB SQL in one process.
 
 - ingest: each export file read by DuckDB's `read_csv` (dialect and types pinned, nothing per row in
-  Python) into the same raw tables, lineage columns included; the content hash as the pipeline's (sha256), and a
-  file whose bytes were loaded before is skipped, as the pipeline does (no rejects ledger);
+  Python) into the same raw tables, lineage columns included; the content hash as the pipeline's
+  (sha256), and a file whose bytes were loaded before is skipped, as the pipeline does (no rejects ledger);
 - transform: the seeds, then the dbt project's own compiled SQL for staging, matching and marts, with
   four dedup models written here by hand as single group-bys (arg_max / arg_min). Their aggregate states
   (structs) do not spill, so each runs in as many passes over a hash range of its key as the memory limit
-  needs (at 1M deals one; at 10M deals the deals' needs ten). The fifth,
+  needs (one at 1M deals; ten for the deals at 10M). The fifth,
   int_deal_stage_changes_collapsed, runs the project's SQL: as one group-by over structs it ran out of
   the 2 GB memory limit at 1M deals, the project's version fits;
 - checks: row count and key uniqueness of every mart;

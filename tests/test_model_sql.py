@@ -2,8 +2,8 @@
 
 DuckDB materializes a CTE that a query reads more than once (computes it into a buffer first), and
 `int_deal_reference_keys_collected` ran out of memory in that buffer at 10M deals. A CTE that only
-names a model (`select * from {{ ref(...) }}`, perhaps filtered) costs nothing to read again, so one that is
-read more than once is declared `as not materialized`.
+names a model (`select * from {{ ref(...) }}`, perhaps filtered) costs only a second scan to read again, so
+one that is read more than once is declared `as not materialized`.
 """
 
 from __future__ import annotations
