@@ -1,13 +1,19 @@
-"""The benchmark's results as Markdown, written between two markers of docs/benchmarks.md."""
+"""The benchmark's results as Markdown, written between two markers of docs/benchmarks.md.
+
+One table per scale, each naming the machine and the command it was measured with: a run replaces the
+tables of the scales it measured and keeps the others (10M deals run in sittings of their own).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 START_MARKER = "<!-- benchmark results: written by python -m benchmarks.run -->"
 END_MARKER = "<!-- end of benchmark results -->"
 STEPS = ("ingest", "dbt build", "checks", "publish")
 MIB = 1024 * 1024
+SCALE_HEADING = re.compile(r"^### ([0-9,]+) deals", re.MULTILINE)
 
 
 # A scale run without its baseline (`--without-baseline`) has None for every baseline value: shown as "-".
@@ -31,7 +37,7 @@ def _loads(load_average: list[float]) -> str:
     return ", ".join(f"{x:.2f}" for x in load_average)
 
 
-def _scale_table(result: dict) -> list[str]:
+def _scale_table(result: dict, machine: dict, command: str) -> list[str]:
     pipeline, rows = result["pipeline"], result["rows"]
     baseline = result.get("baseline")
 
@@ -42,6 +48,9 @@ def _scale_table(result: dict) -> list[str]:
 
     lines = [
         f"### {result['scale']:,} deals ({rows:,} raw rows in {len(STEPS)} steps)",
+        "",
+        f"Machine: {machine['cores']} cores, {machine['memory_gib']} GiB memory, CPU {machine['cpu']}, "
+        f"Python {machine['python']}. Command: `.venv/bin/{command}`.",
         "",
         f"Load average (1, 5, 15 min) before: {_loads(result['load_before'])}; "
         f"after: {_loads(result['load_after'])}. "
@@ -143,27 +152,30 @@ def _incremental_lines(incremental: dict, full_seconds: float) -> list[str]:
     return lines
 
 
-def render_results(results: dict) -> str:
-    machine = results["machine"]
-    lines = [
-        START_MARKER,
-        "",
-        f"Machine: {machine['cores']} cores, {machine['memory_gib']} GiB memory, CPU {machine['cpu']}, "
-        f"Python {machine['python']}. Command: `.venv/bin/{results['command']}`.",
-        "",
-    ]
-    for result in results["scales"]:
-        lines += [*_scale_table(result), ""]
-    lines.append(END_MARKER)
-    return "\n".join(lines)
+def _tables_by_scale(section: str) -> tuple[str, dict[int, str]]:
+    """The text before the first scale's table, and each scale's table (up to the next one)."""
+    headings = list(SCALE_HEADING.finditer(section))
+    if not headings:
+        return section or "\n\n", {}
+    ends = [heading.start() for heading in headings[1:]] + [len(section)]
+    tables = {
+        int(heading.group(1).replace(",", "")): section[heading.start() : end].rstrip()
+        for heading, end in zip(headings, ends, strict=True)
+    }
+    return section[: headings[0].start()], tables
 
 
-def write_results(report: Path, section: str) -> None:
-    """Replace the marked section of `report` (or append it) and keep everything else."""
+def write_results(report: Path, results: dict) -> None:
+    """Put the tables of `results`' scales into the marked section of `report` (appended if missing), in
+    place of earlier tables of the same scales; the other scales' tables and everything else stay."""
     text = report.read_text() if report.exists() else ""
     if START_MARKER in text and END_MARKER in text:
         head, rest = text.split(START_MARKER, 1)
-        text = head + section + rest.split(END_MARKER, 1)[1]
+        section, tail = rest.split(END_MARKER, 1)
     else:
-        text = text.rstrip("\n") + ("\n\n" if text else "") + section + "\n"
-    report.write_text(text)
+        head, section, tail = text.rstrip("\n") + ("\n\n" if text else ""), "", "\n"
+    preface, tables = _tables_by_scale(section)
+    for result in results["scales"]:
+        tables[result["scale"]] = "\n".join(_scale_table(result, results["machine"], results["command"]))
+    body = "".join(tables[scale] + "\n\n" for scale in sorted(tables))
+    report.write_text(head + START_MARKER + preface + body + END_MARKER + tail)

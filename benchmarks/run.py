@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.memory import Measured, run_measured
-from benchmarks.report import render_results, write_results
+from benchmarks.report import write_results
 from dealledger.settings import REPO_ROOT
 
 STEP_KINDS = ("ingest", "dbt build", "checks", "publish")
@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
             else benchmark_scale(args.work_dir, scale, args.seed, incremental_scales, scale not in without_baseline)
         )
         results_path.write_text(json.dumps(results, indent=1))
-        write_results(args.report, render_results(results))
+        write_results(args.report, results)
     print(f"benchmark: results in {results_path} and {args.report}", file=sys.stderr)
     return 0
 

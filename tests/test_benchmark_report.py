@@ -1,0 +1,82 @@
+"""The benchmark's report: a run replaces the tables of the scales it measured and keeps the others."""
+
+from __future__ import annotations
+
+from benchmarks.report import END_MARKER, START_MARKER, write_results
+
+MIB = 1024 * 1024
+MACHINE = {"cores": 2, "memory_gib": 23.5, "cpu": "AMD EPYC", "python": "3.11.7"}
+EARLIER_SECTION = f"""{START_MARKER}
+
+Machine and commands of the earlier tables, written by hand.
+
+### 100,000 deals (3,116,585 raw rows in 4 steps)
+
+the 100k table
+
+### 1,000,000 deals (31,156,123 raw rows in 4 steps)
+
+the 1M table
+
+{END_MARKER}"""
+
+
+def pipeline_only_result(scale: int, seconds: float) -> dict:
+    steps = {"ingest": seconds / 2, "dbt build": seconds / 4, "checks": seconds / 8, "publish": seconds / 16}
+    return {
+        "scale": scale,
+        "rows": 311_625_127,
+        "generation_seconds": 1111.0,
+        "load_before": [0.98, 0.62, 0.36],
+        "load_after": [1.5, 1.4, 1.3],
+        "pipeline": {
+            "seconds": seconds,
+            "exit_code": 0,
+            "failed_steps": [],
+            "not_run_steps": [],
+            "startup_seconds": 6.0,
+            "between_steps_seconds": seconds / 16 - 6.0,
+            "step_seconds": steps,
+            "step_peak_bytes": {step: 1000 * MIB for step in steps},
+            "peak_bytes": 3900 * MIB,
+            "rows": 311_625_127,
+        },
+    }
+
+
+def results(*scales: dict) -> dict:
+    return {"machine": MACHINE, "command": "python -m benchmarks.run --scales 10000000", "scales": list(scales)}
+
+
+def test_a_new_scale_joins_the_tables_of_earlier_runs(tmp_path):
+    report = tmp_path / "benchmarks.md"
+    report.write_text(f"# Benchmarks\n\n{EARLIER_SECTION}\n\n## Notes\n")
+    write_results(report, results(pipeline_only_result(10_000_000, 6400.0)))
+    text = report.read_text()
+    assert text.startswith(f"# Benchmarks\n\n{EARLIER_SECTION.split('### 1,000,000')[0]}")
+    assert "### 1,000,000 deals (31,156,123 raw rows in 4 steps)\n\nthe 1M table\n\n### 10,000,000 deals" in text
+    assert text.endswith(f"{END_MARKER}\n\n## Notes\n")
+    ten_million = text.split("### 10,000,000 deals")[1]
+    assert "Machine: 2 cores, 23.5 GiB memory, CPU AMD EPYC, Python 3.11.7. Command: " in ten_million
+    assert "| **total** | **6400.0** | **-** | **-** | **3,900** | **-** | 48,691 | - |" in ten_million
+    assert "Baseline not run at this scale (`--without-baseline`)" in ten_million
+
+
+def test_a_scale_measured_again_replaces_its_table_only(tmp_path):
+    report = tmp_path / "benchmarks.md"
+    report.write_text(EARLIER_SECTION + "\n")
+    write_results(report, results(pipeline_only_result(10_000_000, 6400.0)))
+    write_results(report, results(pipeline_only_result(10_000_000, 3200.0)))
+    text = report.read_text()
+    assert text.count("### 10,000,000 deals") == 1
+    assert "**3200.0**" in text and "**6400.0**" not in text
+    assert "the 100k table" in text and "the 1M table" in text
+
+
+def test_a_report_without_results_gets_the_section_appended(tmp_path):
+    report = tmp_path / "benchmarks.md"
+    report.write_text("# Benchmarks\n")
+    write_results(report, results(pipeline_only_result(10_000_000, 6400.0)))
+    text = report.read_text()
+    assert text.startswith(f"# Benchmarks\n\n{START_MARKER}\n\n### 10,000,000 deals")
+    assert text.endswith(f"{END_MARKER}\n")
