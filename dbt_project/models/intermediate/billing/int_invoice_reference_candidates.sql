@@ -1,7 +1,7 @@
 -- The candidates of matching rule 1 (int_invoice_matches_explicit_reference): each document whose
 -- reference contains a deal key (CRM id, quote number or PO number, also as a word of free text), once per
--- deal and key. A table of its own: the join and the rule's group-by in one query ran out of memory (at
--- 1M deals with a 150 MB limit, as at 10M with 2 GB), each alone fits.
+-- deal and key. A table of its own, as each rule is, so that the rule's distinct and ordered aggregates do
+-- not share the memory limit with this join (invoice matching in one query ran out of memory at 10M deals).
 with
 
 invoices as (
