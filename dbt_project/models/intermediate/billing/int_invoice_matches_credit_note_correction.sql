@@ -10,23 +10,14 @@ invoices as not materialized (
 
 ),
 
-explicit_matches as not materialized (
+explicit_matches as (
 
     select * from {{ ref('int_invoice_matches_explicit_reference') }}
 
 ),
 
-amount_matches as (
-
-    select * from {{ ref('int_invoice_matches_amount_and_date') }}
-
-),
-
 decided_by_rules_1_2 as (
-
-    select invoice_id, deal_id from explicit_matches
-    union all
-    select invoice_id, deal_id from amount_matches
+{{ invoice_rule_matches(stronger_than='credit_note_correction', columns='invoice_id, deal_id') }}
 
 ),
 

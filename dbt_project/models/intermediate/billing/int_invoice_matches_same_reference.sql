@@ -16,12 +16,7 @@ invoice_references as not materialized (
 ),
 
 decided_by_rules_1_to_3a as not materialized (
-
-    select invoice_id, deal_id from {{ ref('int_invoice_matches_explicit_reference') }}
-    union all
-    select invoice_id, deal_id from {{ ref('int_invoice_matches_amount_and_date') }}
-    union all
-    select invoice_id, deal_id from {{ ref('int_invoice_matches_credit_note_correction') }}
+{{ invoice_rule_matches(stronger_than='same_reference', columns='invoice_id, deal_id') }}
 
 ),
 

@@ -21,14 +21,7 @@ customers as (
 ),
 
 decided as (
-
-    select * from {{ ref('int_invoice_matches_explicit_reference') }}
-    union all
-    select * from {{ ref('int_invoice_matches_amount_and_date') }}
-    union all
-    select * from {{ ref('int_invoice_matches_credit_note_correction') }}
-    union all
-    select * from {{ ref('int_invoice_matches_same_reference') }}
+{{ invoice_rule_matches() }}
 
 ),
 
