@@ -4,7 +4,7 @@
 -- It reads the marts on purpose: "one deal" and booked_at are defined once, in fct_deals.
 with
 
-deals as (
+deals as not materialized (
 
     select * from {{ ref('fct_deals') }}
 
@@ -41,10 +41,10 @@ milestones as (
 
 ),
 
-with_milestones as (
+deal_milestones as (
 
     select
-        deals.*,
+        deals.deal_id,
         milestones.qualified_at,
         milestones.proposal_at,
         -- Decision makers count when met before the proposal, or before the close of a deal that never
@@ -56,10 +56,15 @@ with_milestones as (
 
 ),
 
+-- The milestones ride along as group keys (one value per deal), so that every CTE is read once: DuckDB
+-- holds a CTE that is read twice in memory, and at 10M deals one with every column of fct_deals did not
+-- fit (docs/benchmarks.md).
 effort as (
 
     select
-        with_milestones.deal_id,
+        deal_milestones.deal_id,
+        deal_milestones.qualified_at,
+        deal_milestones.proposal_at,
         count(activities.activity_id) as activity_count,
         coalesce(sum(activities.duration_minutes), 0) as activity_minutes,
         min(case when activities.is_meeting then activities.activity_at end) as first_meeting_at,
@@ -68,35 +73,41 @@ effort as (
                 when activities.is_meeting
                     and activities.is_with_decision_maker
                     and (
-                        with_milestones.decision_deadline_at is null
-                        or activities.activity_at < with_milestones.decision_deadline_at
+                        deal_milestones.decision_deadline_at is null
+                        or activities.activity_at < deal_milestones.decision_deadline_at
                     )
                     then activities.activity_at
             end
         ) as first_decision_maker_meeting_at
-    from with_milestones
+    from deal_milestones
     left join activities
-        on activities.deal_id = with_milestones.deal_id
-    group by with_milestones.deal_id
+        on activities.deal_id = deal_milestones.deal_id
+    group by
+        deal_milestones.deal_id,
+        deal_milestones.qualified_at,
+        deal_milestones.proposal_at,
+        deal_milestones.decision_deadline_at
 
 ),
 
 classified as (
 
     select
-        with_milestones.*,
+        deals.*,
         sales_reps.team,
+        effort.qualified_at,
+        effort.proposal_at,
         effort.activity_count,
         effort.activity_minutes,
         effort.first_meeting_at,
         effort.first_decision_maker_meeting_at,
-        with_milestones.status in ('won', 'lost') as is_closed,
-        with_milestones.status = 'lost' and with_milestones.qualified_at is null as is_disqualified
-    from with_milestones
-    left join effort
-        on effort.deal_id = with_milestones.deal_id
+        deals.status in ('won', 'lost') as is_closed,
+        deals.status = 'lost' and effort.qualified_at is null as is_disqualified
+    from deals
+    inner join effort
+        on effort.deal_id = deals.deal_id
     left join sales_reps
-        on sales_reps.owner_id = with_milestones.owner_id
+        on sales_reps.owner_id = deals.owner_id
 
 ),
 
