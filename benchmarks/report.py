@@ -37,6 +37,11 @@ def _loads(load_average: list[float]) -> str:
     return ", ".join(f"{x:.2f}" for x in load_average)
 
 
+def _command(command: str, environment: dict[str, str]) -> str:
+    """The command as typed in the repository: its DEALLEDGER_* settings, then the venv's Python."""
+    return "`" + " ".join([*(f"{name}={value}" for name, value in environment.items()), f".venv/bin/{command}"]) + "`"
+
+
 def _scale_table(result: dict, machine: dict, command: str) -> list[str]:
     pipeline, rows = result["pipeline"], result["rows"]
     baseline = result.get("baseline")
@@ -50,7 +55,7 @@ def _scale_table(result: dict, machine: dict, command: str) -> list[str]:
         f"### {result['scale']:,} deals ({rows:,} raw rows in {len(STEPS)} steps)",
         "",
         f"Machine: {machine['cores']} cores, {machine['memory_gib']} GiB memory, CPU {machine['cpu']}, "
-        f"Python {machine['python']}. Command: `.venv/bin/{command}`.",
+        f"Python {machine['python']}. Command: {command}.",
         "",
         f"Load average (1, 5, 15 min) before: {_loads(result['load_before'])}; "
         f"after: {_loads(result['load_after'])}. "
@@ -81,7 +86,8 @@ def _scale_table(result: dict, machine: dict, command: str) -> list[str]:
     if "baseline_load_before" in result:
         lines += [
             "",
-            f"Two invocations: the pipeline by `.venv/bin/{result['pipeline_command']}`, then the baseline "
+            "Two invocations: the pipeline by "
+            f"{_command(result['pipeline_command'], result.get('pipeline_environment', {}))}, then the baseline "
             f"(load average before: {_loads(result['baseline_load_before'])}; "
             f"after: {_loads(result['baseline_load_after'])}).",
         ]
@@ -176,6 +182,7 @@ def write_results(report: Path, results: dict) -> None:
         head, section, tail = text.rstrip("\n") + ("\n\n" if text else ""), "", "\n"
     preface, tables = _tables_by_scale(section)
     for result in results["scales"]:
-        tables[result["scale"]] = "\n".join(_scale_table(result, results["machine"], results["command"]))
+        command = _command(results["command"], results.get("environment", {}))
+        tables[result["scale"]] = "\n".join(_scale_table(result, results["machine"], command))
     body = "".join(tables[scale] + "\n\n" for scale in sorted(tables))
     report.write_text(head + START_MARKER + preface + body + END_MARKER + tail)

@@ -342,10 +342,16 @@ def main(argv: list[str] | None = None) -> int:
     if baseline_only:
         earlier_results = json.loads((args.earlier_results or results_path).read_text())
         for result in earlier_results["scales"]:
-            earlier[result["scale"]] = dict(result, pipeline_command=earlier_results["command"])
+            earlier[result["scale"]] = dict(
+                result,
+                pipeline_command=earlier_results["command"],
+                pipeline_environment=earlier_results.get("environment", {}),
+            )
     results = {
         "machine": machine(),
         "command": " ".join(["python -m benchmarks.run", *(argv or sys.argv[1:])]),
+        # The settings a repeat needs besides the arguments (DEALLEDGER_DBT_THREADS=1 at 10M deals, say).
+        "environment": {name: value for name, value in sorted(os.environ.items()) if name.startswith("DEALLEDGER_")},
         "scales": [],
     }
     for scale in scales:

@@ -80,3 +80,24 @@ def test_a_report_without_results_gets_the_section_appended(tmp_path):
     text = report.read_text()
     assert text.startswith(f"# Benchmarks\n\n{START_MARKER}\n\n### 10,000,000 deals")
     assert text.endswith(f"{END_MARKER}\n")
+
+
+def test_the_command_names_the_settings_it_ran_with(tmp_path):
+    report = tmp_path / "benchmarks.md"
+    earlier = dict(
+        pipeline_only_result(10_000_000, 6400.0),
+        pipeline_command="python -m benchmarks.run --scales 10000000 --without-baseline 10000000",
+        pipeline_environment={"DEALLEDGER_DBT_THREADS": "1"},
+        baseline_load_before=[0.5, 0.4, 0.3],
+        baseline_load_after=[1.9, 1.8, 1.7],
+    )
+    run = dict(results(earlier), environment={"DEALLEDGER_DUCKDB_MEMORY_LIMIT": "2GB"})
+    write_results(report, run)
+    text = report.read_text()
+    assert (
+        "Command: `DEALLEDGER_DUCKDB_MEMORY_LIMIT=2GB .venv/bin/python -m benchmarks.run --scales 10000000`."
+    ) in text
+    assert (
+        "Two invocations: the pipeline by `DEALLEDGER_DBT_THREADS=1 .venv/bin/python -m benchmarks.run "
+        "--scales 10000000 --without-baseline 10000000`, then the baseline (load average before: 0.50, 0.40, 0.30;"
+    ) in text
