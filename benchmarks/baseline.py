@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 import time
 from pathlib import Path
@@ -32,14 +31,13 @@ from dealledger.ingest.layouts import LAYOUTS_BY_KIND, raw_table_ddl
 from dealledger.ingest.loader import content_hash
 from dealledger.ingest.spec import RAW_TEXT_SUFFIX, is_locale_parsed
 from dealledger.serving.publish import SERVING_STORAGE_VERSION
-from dealledger.settings import REPO_ROOT, load_settings
+from dealledger.settings import REPO_ROOT, load_settings, memory_mib
 
 BASELINE_LOAD_ID = "baseline"
 # Input rows one pass of a hand-written group-by may aggregate, per MiB of DuckDB's memory limit. Measured
 # on the deals' (the widest state) at 1M deals: 3.09M rows in one pass fit 2 GB (1,620 rows per MiB);
 # at 400 MB, 770k rows (2,020 per MiB) fit and 1.03M (2,700 per MiB) ran out of memory.
 ROWS_PER_PASS_PER_MIB = 1_700
-MEMORY_UNITS = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 
 
 class GroupBy(NamedTuple):
@@ -57,14 +55,6 @@ class GroupBy(NamedTuple):
         if passes == 1:
             return self.sql.format(rows=self.source)
         return self.sql.format(rows=f"(select * from {self.source} where hash({self.key}) % {passes} = {part})")
-
-
-def memory_mib(limit: str) -> float:
-    """MiB of a DuckDB memory limit such as `2GB` or `500MiB`."""
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]i?B)\s*", limit, re.IGNORECASE)
-    if match is None:
-        raise ValueError(f"memory limit {limit!r}: expected a number and a unit such as 2GB or 500MiB")
-    return float(match.group(1)) * MEMORY_UNITS[match.group(2).upper()] / 2**20
 
 
 HAND_WRITTEN = {

@@ -10,7 +10,13 @@ import duckdb
 import pytest
 
 from dealledger.quality import tables
-from dealledger.quality.tables import columns_to_read, decided_per_chunk, partition_key, validate_table
+from dealledger.quality.tables import (
+    columns_to_read,
+    decided_per_chunk,
+    partition_key,
+    read_config,
+    validate_table,
+)
 
 COLUMN_TYPES = {
     "deal_id": "VARCHAR",
@@ -94,6 +100,15 @@ def test_only_rules_that_decide_each_row_on_its_own_run_chunk_by_chunk():
     assert not decided_per_chunk(not_null(row_condition="index > 10", condition_parser="pandas"))
     assert not decided_per_chunk(not_null(mostly=0.9))
     assert not decided_per_chunk(expectation("expect_table_row_count_to_be_between", min_value=1))
+
+
+def test_a_worker_reads_under_a_small_memory_limit_or_the_pipelines_if_smaller():
+    assert read_config({"memory_limit": "2GB", "temp_directory": "/spill"}) == {
+        "memory_limit": "256MiB",
+        "temp_directory": "/spill",
+    }
+    assert read_config({"memory_limit": "100MB"}) == {"memory_limit": "95MiB"}
+    assert read_config({}) == {"memory_limit": "256MiB"}
 
 
 def test_validating_a_table_checks_conditions_on_columns_the_rule_does_not_name(tmp_path: Path):

@@ -24,7 +24,12 @@ from dealledger.quality.expectations import (
     suite_name,
     suite_result,
 )
+from dealledger.settings import memory_mib
 
+# A worker's DuckDB only scans (the columns read, a chunk's filter, that chunk's rows), which needs little
+# memory. Under the build's limit (2 GB) it kept more of a mart's blocks: at 10M deals one worker on
+# fct_deal_events peaked at 3,612 MiB, at this limit 3,325 MiB (the rest is pandas and GE; docs/benchmarks.md).
+READ_MEMORY_LIMIT_MIB = 256
 # About 200 MiB of pandas per chunk for the widest suite (fct_deal_events: 149 MiB for 422k rows of its 4 columns).
 CHUNK_ROWS = 500_000
 
@@ -101,7 +106,7 @@ def validate_table(database: Path, config: dict[str, str], table: str, suite_pat
     name = suite_name(definition, suite_path)
     expectations = definition["expectations"]
     spine = definition.get("period_spine")
-    with duckdb.connect(str(database), read_only=True, config=config) as con:
+    with duckdb.connect(str(database), read_only=True, config=read_config(config)) as con:
         relation = con.table(table)
         table_columns = relation.columns
         rows = con.execute(f"select count(*) from {table}").fetchone()[0]
@@ -126,6 +131,15 @@ def validate_table(database: Path, config: dict[str, str], table: str, suite_pat
             for index, outcome in zip(chunked, chunk_outcomes, strict=True):
                 outcomes[index] = _added_up(outcomes[index], outcome)
     return suite_result(name, rows, outcomes)
+
+
+def read_config(config: dict[str, str]) -> dict[str, str]:
+    """The pipeline's DuckDB settings for a worker's read-only connection: its memory limit at most
+    READ_MEMORY_LIMIT_MIB."""
+    limit = READ_MEMORY_LIMIT_MIB
+    if "memory_limit" in config:
+        limit = min(limit, memory_mib(config["memory_limit"]))
+    return dict(config, memory_limit=f"{limit:.0f}MiB")
 
 
 def _chunk_plan(expectations: list[dict], column_types: dict[str, str], rows: int) -> tuple[list[int], list[str], int]:
