@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -301,6 +302,16 @@ def baseline_after_earlier_pipeline(work_dir: Path, scale: int, seed: int, earli
     return result
 
 
+def recorded_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """The settings a repeat needs besides the arguments (DEALLEDGER_DBT_THREADS=1 at 10M deals, say); not
+    the PII salt, a secret that changes no timing."""
+    return {
+        name: value
+        for name, value in sorted(environ.items())
+        if name.startswith("DEALLEDGER_") and name != "DEALLEDGER_PII_SALT"
+    }
+
+
 def _scales(option: str) -> list[int]:
     return [int(scale) for scale in option.split(",") if scale]
 
@@ -350,13 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "machine": machine(),
         "command": " ".join(["python -m benchmarks.run", *(argv or sys.argv[1:])]),
-        # The settings a repeat needs besides the arguments (DEALLEDGER_DBT_THREADS=1 at 10M deals, say);
-        # not the PII salt, a secret that changes no timing.
-        "environment": {
-            name: value
-            for name, value in sorted(os.environ.items())
-            if name.startswith("DEALLEDGER_") and name != "DEALLEDGER_PII_SALT"
-        },
+        "environment": recorded_settings(os.environ),
         "scales": [],
     }
     for scale in scales:

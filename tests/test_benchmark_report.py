@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.report import END_MARKER, START_MARKER, write_results
+from benchmarks.run import recorded_settings
 
 MIB = 1024 * 1024
 MACHINE = {"cores": 2, "memory_gib": 23.5, "cpu": "AMD EPYC", "python": "3.11.7"}
@@ -101,3 +102,8 @@ def test_the_command_names_the_settings_it_ran_with(tmp_path):
         "Two invocations: the pipeline by `DEALLEDGER_DBT_THREADS=1 .venv/bin/python -m benchmarks.run "
         "--scales 10000000 --without-baseline 10000000`, then the baseline (load average before: 0.50, 0.40, 0.30;"
     ) in text
+
+
+def test_an_invocation_records_its_dealledger_settings_but_not_the_salt():
+    environ = {"DEALLEDGER_DBT_THREADS": "1", "DEALLEDGER_PII_SALT": "secret", "HOME": "/root", "DEALLEDGER_HOME": "/h"}
+    assert recorded_settings(environ) == {"DEALLEDGER_DBT_THREADS": "1", "DEALLEDGER_HOME": "/h"}
