@@ -181,8 +181,8 @@ def write_results(report: Path, results: dict) -> None:
     else:
         head, section, tail = text.rstrip("\n") + ("\n\n" if text else ""), "", "\n"
     preface, tables = _tables_by_scale(section)
+    command = _command(results["command"], results.get("environment", {}))
     for result in results["scales"]:
-        command = _command(results["command"], results.get("environment", {}))
         tables[result["scale"]] = "\n".join(_scale_table(result, results["machine"], command))
     body = "".join(tables[scale] + "\n\n" for scale in sorted(tables))
     report.write_text(head + START_MARKER + preface + body + END_MARKER + tail)
