@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import threading
@@ -28,10 +29,25 @@ def _children_by_parent() -> dict[int, list[int]]:
     return children
 
 
-def tree_rss_bytes(root: int) -> int:
-    """Resident memory of `root` and every process below it, in bytes."""
+# Which process of the tree holds the memory, by its command line; the root is the measured command itself.
+ROLES = (("dbt", "bin/dbt"), ("check worker", "multiprocessing.spawn"))
+
+
+def _role(pid: int, root: int) -> str:
+    if pid == root:
+        return "main"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "other"
+    return next((role for role, marker in ROLES if marker in command), "other")
+
+
+def tree_rss_by_role(root: int) -> dict[str, int]:
+    """Resident memory of `root` and every process below it, in bytes, summed per role (ROLES)."""
     children = _children_by_parent()
-    total, pending = 0, [root]
+    by_role: dict[str, int] = {}
+    pending = [root]
     while pending:
         pid = pending.pop()
         pending.extend(children.get(pid, []))
@@ -39,29 +55,32 @@ def tree_rss_bytes(root: int) -> int:
             resident_pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
         except (OSError, IndexError, ValueError):
             continue
-        total += resident_pages * PAGE_BYTES
-    return total
+        role = _role(pid, root)
+        by_role[role] = by_role.get(role, 0) + resident_pages * PAGE_BYTES
+    return by_role
 
 
 @dataclass
 class Measured:
-    """A finished command: wall time, exit code and the (wall clock time, tree RSS) samples."""
+    """A finished command: wall time, exit code and the (wall clock time, RSS per role) samples."""
 
     seconds: float
     exit_code: int
-    samples: list[tuple[float, int]] = field(default_factory=list)
+    samples: list[tuple[float, dict[str, int]]] = field(default_factory=list)
 
     @property
     def peak_bytes(self) -> int:
-        return max((rss for _, rss in self.samples), default=0)
+        return sum(self.peak_by_role_between(-math.inf, math.inf).values())
 
-    def peak_between(self, start: float, end: float) -> int:
-        return max((rss for at, rss in self.samples if start <= at <= end), default=0)
+    def peak_by_role_between(self, start: float, end: float) -> dict[str, int]:
+        """Each role's RSS at the sample where the whole tree's RSS was highest between `start` and `end`."""
+        window = [by_role for at, by_role in self.samples if start <= at <= end]
+        return max(window, key=lambda by_role: sum(by_role.values()), default={})
 
 
 def run_measured(command: list[str], env: dict[str, str], log_path: Path) -> Measured:
     """Run `command` to its end, sampling the RSS of its process tree every SAMPLE_SECONDS."""
-    samples: list[tuple[float, int]] = []
+    samples: list[tuple[float, dict[str, int]]] = []
     with log_path.open("w") as log:
         started = time.monotonic()
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -69,7 +88,7 @@ def run_measured(command: list[str], env: dict[str, str], log_path: Path) -> Mea
 
         def sample() -> None:
             while not stop.is_set():
-                samples.append((time.time(), tree_rss_bytes(process.pid)))
+                samples.append((time.time(), tree_rss_by_role(process.pid)))
                 stop.wait(SAMPLE_SECONDS)
 
         sampler = threading.Thread(target=sample, daemon=True)

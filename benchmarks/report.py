@@ -13,6 +13,7 @@ START_MARKER = "<!-- benchmark results: written by python -m benchmarks.run -->"
 END_MARKER = "<!-- end of benchmark results -->"
 STEPS = ("ingest", "dbt build", "checks", "publish")
 MIB = 1024 * 1024
+MEMORY_TARGET_MIB = 4096  # "peak memory under 4 GB" (issue 6)
 SCALE_HEADING = re.compile(r"^### ([0-9,]+) deals", re.MULTILINE)
 
 
@@ -83,6 +84,7 @@ def _scale_table(result: dict, machine: dict, command: str) -> list[str]:
         f"**{_mib(pipeline['peak_bytes'])}** | **{_mib(b('peak_bytes'))}** | "
         f"{_rate(rows, a)} | {_rate(rows, b_total)} |"
     )
+    lines += _memory_lines(pipeline)
     if "baseline_load_before" in result:
         lines += [
             "",
@@ -114,6 +116,22 @@ def _scale_table(result: dict, machine: dict, command: str) -> list[str]:
         ]
     if "incremental" in result:
         lines += ["", *_incremental_lines(result["incremental"], pipeline["seconds"])]
+    return lines
+
+
+def _memory_lines(pipeline: dict) -> list[str]:
+    """The pipeline's peak against the 4 GB target, and which processes held each step's peak."""
+    peak = pipeline["peak_bytes"]
+    verdict = "met" if peak < MEMORY_TARGET_MIB * MIB else "NOT met"
+    lines = ["", f"Peak memory under {MEMORY_TARGET_MIB:,} MiB: {verdict} ({_mib(peak)} MiB)."]
+    by_role = pipeline.get("step_peak_bytes_by_role")  # recorded since the benchmark sampled per process
+    if by_role:
+        parts = [
+            f"{step} {' + '.join(f'{role} {_mib(held)}' for role, held in sorted(by_role[step].items()))}"
+            for step in STEPS
+            if by_role[step]
+        ]
+        lines[-1] += " At each step's peak, by process (MiB): " + "; ".join(parts) + "."
     return lines
 
 

@@ -48,7 +48,7 @@ class Run:
 
     def summary(self, rows: int) -> dict:
         steps = {kind: 0.0 for kind in STEP_KINDS}
-        peaks = {kind: 0 for kind in STEP_KINDS}
+        peaks_by_role: dict[str, dict[str, int]] = {kind: {} for kind in STEP_KINDS}
         failed_steps = [step["kind"] for step in self.timings["steps"] if step.get("outcome") == "STEP_FAILURE"]
         ran = set()
         for step in self.timings["steps"]:
@@ -56,7 +56,9 @@ class Run:
                 continue
             ran.add(step["kind"])
             steps[step["kind"]] += step["end"] - step["start"]
-            peaks[step["kind"]] = max(peaks[step["kind"]], self.measured.peak_between(step["start"], step["end"]))
+            by_role = self.measured.peak_by_role_between(step["start"], step["end"])
+            if sum(by_role.values()) > sum(peaks_by_role[step["kind"]].values()):
+                peaks_by_role[step["kind"]] = by_role
         startup = self.timings["job_started"] - self.launched
         overhead = self.measured.seconds - startup - sum(steps.values())
         return {
@@ -67,7 +69,9 @@ class Run:
             "startup_seconds": startup,
             "between_steps_seconds": overhead,
             "step_seconds": steps,
-            "step_peak_bytes": peaks,
+            "step_peak_bytes": {kind: sum(by_role.values()) for kind, by_role in peaks_by_role.items()},
+            # Which processes held the step's peak: the measured process, dbt, the check workers.
+            "step_peak_bytes_by_role": peaks_by_role,
             "peak_bytes": self.measured.peak_bytes,
             "rows": rows,
         }

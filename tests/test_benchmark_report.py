@@ -107,3 +107,23 @@ def test_the_command_names_the_settings_it_ran_with(tmp_path):
 def test_an_invocation_records_its_dealledger_settings_but_not_the_salt():
     environ = {"DEALLEDGER_DBT_THREADS": "1", "DEALLEDGER_PII_SALT": "secret", "HOME": "/root", "DEALLEDGER_HOME": "/h"}
     assert recorded_settings(environ) == {"DEALLEDGER_DBT_THREADS": "1", "DEALLEDGER_HOME": "/h"}
+
+
+def test_the_peak_is_judged_against_4_gb_and_split_by_process(tmp_path):
+    report = tmp_path / "benchmarks.md"
+    result = pipeline_only_result(10_000_000, 6400.0)
+    result["pipeline"]["step_peak_bytes_by_role"] = {
+        "ingest": {"main": 1000 * MIB},
+        "dbt build": {"main": 300 * MIB, "dbt": 2500 * MIB, "check worker": 440 * MIB},
+        "checks": {},  # a step without a sample (shorter than the sampling interval)
+        "publish": {"main": 900 * MIB, "other": 20 * MIB},
+    }
+    write_results(report, results(result))
+    assert (
+        "Peak memory under 4,096 MiB: met (3,900 MiB). At each step's peak, by process (MiB): ingest main 1,000; "
+        "dbt build check worker 440 + dbt 2,500 + main 300; publish main 900 + other 20."
+    ) in report.read_text()
+
+    result["pipeline"]["peak_bytes"] = 4096 * MIB
+    write_results(report, results(result))
+    assert "Peak memory under 4,096 MiB: NOT met (4,096 MiB)." in report.read_text()
