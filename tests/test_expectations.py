@@ -3,7 +3,9 @@ rule's failures exactly."""
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from pathlib import Path
 
 import duckdb
@@ -205,3 +207,33 @@ def test_a_table_validated_in_chunks_fails_exactly_as_read_whole(tmp_path: Path,
         assert sum(rows for rows, _ in frames_read[1:]) == 2502
     else:
         assert frames_read == [(2502, 4)]
+
+
+def test_a_chunk_is_freed_before_the_one_after_the_next_is_read(tmp_path: Path, monkeypatch):
+    """Great Expectations keeps the newest validation's DataFrame and leaves the earlier ones in reference
+    cycles: a worker freeing them only when the cyclic collector got round to it grew chunk after chunk."""
+    database = tmp_path / "build.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute(DEALS_WITH_FAILURES)
+    suite_path = tmp_path / "deals.json"
+    suite_path.write_text(json.dumps(suite(*RULES)))
+    monkeypatch.setattr(tables, "CHUNK_ROWS", 250)
+    gc.disable()  # the cyclic collector runs only when asked to, as it seldom ran on its own in a worker
+    read = tables._read
+    frames: list[weakref.ref] = []
+    alive_at_each_read: list[int] = []
+
+    def read_and_count(*arguments):
+        alive_at_each_read.append(sum(frame() is not None for frame in frames))
+        frame = read(*arguments)
+        frames.append(weakref.ref(frame))
+        return frame
+
+    monkeypatch.setattr(tables, "_read", read_and_count)
+    try:
+        validate_table(database, {}, "deals", suite_path)
+    finally:
+        gc.enable()
+
+    assert len(alive_at_each_read) == 12  # the whole-table read, then 11 chunks
+    assert max(alive_at_each_read) == 1  # the frame GE holds for its newest validation
