@@ -19,7 +19,6 @@ from dagster_dbt import (
 from packaging.version import Version
 
 from dealledger.assets.ingest import DUCKDB_WRITER_POOL
-from dealledger.quality.workers import SuiteValidators
 from dealledger.serving.publish import MartTable
 from dealledger.settings import load_settings
 
@@ -80,9 +79,7 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         dagster_dbt_translator=LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
         pool=DUCKDB_WRITER_POOL,
     )
-    def dealledger_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, suite_validators: SuiteValidators):
-        # The Great Expectations checks on the marts come next; their workers import it while dbt runs.
-        suite_validators.start()
+    def dealledger_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
         # Incremental models read only new loads unless a full refresh is asked for (docs/benchmarks.md).
         full_refresh = ["--full-refresh"] if load_settings().dbt_full_refresh else []
         # dbt unit tests check the model logic on fixed inputs, not the data: they run in the test suite
