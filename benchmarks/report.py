@@ -86,10 +86,16 @@ def _scale_table(result: dict, machine: dict, command: str) -> list[str]:
     )
     lines += _memory_lines(pipeline)
     if "baseline_load_before" in result:
+        pipeline_by = _command(result["pipeline_command"], result.get("pipeline_environment", {}))
+        baseline_by = (
+            f"the baseline earlier, by {_command(result['baseline_command'], result['baseline_environment'])}, "
+            "its results joined"
+            if "baseline_command" in result
+            else "then the baseline"
+        )
         lines += [
             "",
-            "Two invocations: the pipeline by "
-            f"{_command(result['pipeline_command'], result.get('pipeline_environment', {}))}, then the baseline "
+            f"Two invocations: the pipeline by {pipeline_by}, {baseline_by} "
             f"(load average before: {_loads(result['baseline_load_before'])}; "
             f"after: {_loads(result['baseline_load_after'])}).",
         ]

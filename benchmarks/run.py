@@ -306,6 +306,35 @@ def baseline_after_earlier_pipeline(work_dir: Path, scale: int, seed: int, earli
     return result
 
 
+def joined_to_earlier_baseline(earlier: dict, baseline_results: dict) -> dict:
+    """A scale's pipeline result (`--without-baseline`) joined to the baseline of the same scale from the
+    results of another invocation (`--baseline-from`), which is not run again: for a change outside the
+    baseline's SQL at a scale whose baseline takes most of an hour. Marts are compared by fingerprints with
+    those of that invocation's pipeline, which must have been identical to its baseline's."""
+    scale = earlier["scale"]
+    source = next((result for result in baseline_results["scales"] if result["scale"] == scale), None)
+    if source is None or "baseline" not in source or "pipeline_mart_fingerprints" not in source:
+        raise RuntimeError(f"{scale} deals: no baseline with mart fingerprints in the results of --baseline-from")
+    if source.get("marts_fingerprints_differing_from_baseline") or any(
+        source.get("marts_differences_vs_baseline", {}).values()
+    ):
+        raise RuntimeError(f"{scale} deals: that baseline's marts differed from its pipeline's; not joined")
+    fingerprints, baseline_fingerprints = earlier["pipeline_mart_fingerprints"], source["pipeline_mart_fingerprints"]
+    return dict(
+        earlier,
+        baseline=source["baseline"],
+        baseline_load_before=source["baseline_load_before"],
+        baseline_load_after=source["baseline_load_after"],
+        baseline_command=baseline_results["command"],
+        baseline_environment=baseline_results.get("environment", {}),
+        marts_fingerprints_differing_from_baseline=sorted(
+            mart
+            for mart in fingerprints.keys() | baseline_fingerprints.keys()
+            if fingerprints.get(mart) != baseline_fingerprints.get(mart)
+        ),
+    )
+
+
 def recorded_settings(environ: Mapping[str, str]) -> dict[str, str]:
     """The settings a repeat needs besides the arguments (DEALLEDGER_DBT_THREADS=1 at 10M deals, say); not
     the PII salt, a secret that changes no timing."""
@@ -342,6 +371,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the results.json of that earlier invocation (default: the work folder's; a copy of it when the "
         "work folder is gone, as /tmp is between sittings)",
     )
+    parser.add_argument(
+        "--baseline-from",
+        type=Path,
+        help="with --baseline-only: the baseline is not run but taken from these results (an invocation whose "
+        "baseline ran with the same SQL and exports)",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/dealledger-bench"))
     parser.add_argument("--report", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
@@ -354,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     compile_project(args.work_dir)
     results_path = args.work_dir / "results.json"
     earlier: dict[int, dict] = {}
+    baseline_results = json.loads(args.baseline_from.read_text()) if args.baseline_from else None
     if baseline_only:
         earlier_results = json.loads((args.earlier_results or results_path).read_text())
         for result in earlier_results["scales"]:
@@ -370,11 +406,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     for scale in scales:
         print(f"benchmark: {scale} deals", file=sys.stderr)
-        results["scales"].append(
-            baseline_after_earlier_pipeline(args.work_dir, scale, args.seed, earlier[scale])
-            if scale in baseline_only
-            else benchmark_scale(args.work_dir, scale, args.seed, incremental_scales, scale not in without_baseline)
-        )
+        if scale not in baseline_only:
+            result = benchmark_scale(args.work_dir, scale, args.seed, incremental_scales, scale not in without_baseline)
+        elif baseline_results:
+            result = joined_to_earlier_baseline(earlier[scale], baseline_results)
+        else:
+            result = baseline_after_earlier_pipeline(args.work_dir, scale, args.seed, earlier[scale])
+        results["scales"].append(result)
         results_path.write_text(json.dumps(results, indent=1))
         write_results(args.report, results)
     print(f"benchmark: results in {results_path} and {args.report}", file=sys.stderr)

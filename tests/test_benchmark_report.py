@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from benchmarks.report import END_MARKER, START_MARKER, write_results
-from benchmarks.run import recorded_settings
+import pytest
+
+from benchmarks.report import END_MARKER, START_MARKER, STEPS, write_results
+from benchmarks.run import joined_to_earlier_baseline, recorded_settings
 
 MIB = 1024 * 1024
 MACHINE = {"cores": 2, "memory_gib": 23.5, "cpu": "AMD EPYC", "python": "3.11.7"}
@@ -127,3 +129,64 @@ def test_the_peak_is_judged_against_4_gb_and_split_by_process(tmp_path):
     result["pipeline"]["peak_bytes"] = 4096 * MIB
     write_results(report, results(result))
     assert "Peak memory under 4,096 MiB: NOT met (4,096 MiB)." in report.read_text()
+
+
+def earlier_baseline_results(differences: dict[str, int]) -> dict:
+    measured = dict(
+        pipeline_only_result(10_000_000, 4000.0),
+        pipeline_mart_fingerprints={"fct_deals": "10:77", "fct_invoices": "5:12"},
+        baseline={"seconds": 2800.0, "step_seconds": {}, "step_peak_bytes": {}},
+        baseline_load_before=[3.2, 3.3, 3.9],
+        baseline_load_after=[1.9, 2.0, 2.1],
+        marts_differences_vs_baseline=differences,
+    )
+    return {"command": "python -m benchmarks.run --scales 10000000 --baseline-only 10000000", "scales": [measured]}
+
+
+def test_a_pipeline_joins_an_earlier_baseline_and_is_compared_with_its_marts():
+    pipeline = dict(
+        pipeline_only_result(10_000_000, 3900.0),
+        pipeline_mart_fingerprints={"fct_deals": "10:77", "fct_invoices": "5:13"},
+    )
+    source = earlier_baseline_results({"fct_deals": 0, "fct_invoices": 0})
+    source["environment"] = {"DEALLEDGER_DBT_THREADS": "1"}
+
+    joined = joined_to_earlier_baseline(pipeline, source)
+
+    assert joined["pipeline"] == pipeline["pipeline"]
+    assert joined["baseline"]["seconds"] == 2800.0
+    assert joined["marts_fingerprints_differing_from_baseline"] == ["fct_invoices"]
+    assert (joined["baseline_command"], joined["baseline_environment"]) == (
+        source["command"],
+        {"DEALLEDGER_DBT_THREADS": "1"},
+    )
+
+
+def test_a_baseline_whose_marts_differed_from_its_pipeline_is_not_joined():
+    pipeline = dict(pipeline_only_result(10_000_000, 3900.0), pipeline_mart_fingerprints={})
+    with pytest.raises(RuntimeError, match="10000000 deals: that baseline's marts differed from its pipeline's"):
+        joined_to_earlier_baseline(pipeline, earlier_baseline_results({"fct_deals": 2, "fct_invoices": 0}))
+    with pytest.raises(RuntimeError, match="no baseline with mart fingerprints"):
+        joined_to_earlier_baseline(dict(pipeline, scale=1_000_000), earlier_baseline_results({}))
+
+
+def test_the_report_names_the_invocation_whose_baseline_was_joined(tmp_path):
+    report = tmp_path / "benchmarks.md"
+    joined = dict(
+        pipeline_only_result(10_000_000, 3900.0),
+        pipeline_command="python -m benchmarks.run --scales 10000000 --without-baseline 10000000",
+        baseline={"seconds": 2800.0, "startup_seconds": 0.3, "between_steps_seconds": 1.8, "peak_bytes": 3945 * MIB}
+        | {"step_seconds": {step: 600.0 for step in STEPS}, "step_peak_bytes": {step: MIB for step in STEPS}},
+        baseline_load_before=[3.2, 3.3, 3.9],
+        baseline_load_after=[1.9, 2.0, 2.1],
+        baseline_command="python -m benchmarks.run --scales 10000000 --baseline-only 10000000",
+        baseline_environment={"DEALLEDGER_DBT_THREADS": "1"},
+        marts_fingerprints_differing_from_baseline=[],
+    )
+    write_results(report, results(joined))
+    assert (
+        "Two invocations: the pipeline by `.venv/bin/python -m benchmarks.run --scales 10000000 --without-baseline "
+        "10000000`, the baseline earlier, by `DEALLEDGER_DBT_THREADS=1 .venv/bin/python -m benchmarks.run --scales "
+        "10000000 --baseline-only 10000000`, its results joined (load average before: 3.20, 3.30, 3.90;"
+    ) in report.read_text()
+    assert "| **total** | **3900.0** | **2800.0** | **1.39** |" in report.read_text()
