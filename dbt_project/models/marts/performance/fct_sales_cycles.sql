@@ -58,7 +58,10 @@ booked_deals as (
 
 ),
 
-aggregated as (
+-- Cycles are whole days, so a group's lengths are held as a count per length, a group-by that spills like
+-- any other; the percentiles are read off the running counts. percentile_cont would keep every length of
+-- a group in its aggregate state, outside DuckDB's memory limit: 3.1 GB at a 2 GB limit at 10M deals.
+length_counts as (
 
     select
         spine.period_grain,
@@ -66,10 +69,8 @@ aggregated as (
         spine.breakdown,
         spine.breakdown_value,
         spine.cycle_start,
-        count(booked_deals.deal_id) as booked_deal_count,
-        coalesce(sum(booked_deals.cycle_days), 0) as total_cycle_days,
-        percentile_cont(0.5) within group (order by booked_deals.cycle_days) as median_cycle_days,
-        percentile_cont(0.8) within group (order by booked_deals.cycle_days) as p80_cycle_days
+        booked_deals.cycle_days,
+        count(booked_deals.deal_id) as deal_count
     from spine
     left join booked_deals
         on booked_deals.breakdown = spine.breakdown
@@ -82,7 +83,65 @@ aggregated as (
         spine.period_start_date,
         spine.breakdown,
         spine.breakdown_value,
-        spine.cycle_start
+        spine.cycle_start,
+        booked_deals.cycle_days
+
+),
+
+running_counts as (
+
+    select
+        *,
+        -- Deals of the group with this length or a shorter one: the sorted lengths' positions
+        -- (0-based) from the previous row's count up to this one's minus 1 hold this length.
+        sum(deal_count) over (
+            partition by period_grain, period_start_date, breakdown, breakdown_value, cycle_start
+            order by cycle_days
+            rows between unbounded preceding and current row
+        ) as deals_through,
+        sum(deal_count) over (
+            partition by period_grain, period_start_date, breakdown, breakdown_value, cycle_start
+        ) as group_deal_count
+    from length_counts
+
+),
+
+-- Continuous percentile p of n sorted lengths: position (n - 1) * p, interpolated linearly between the
+-- lengths at the positions below and above it (macro interpolated_percentile). A group without deals has
+-- one row without a length, so its percentiles are NULL.
+positions as (
+
+    select
+        *,
+        (group_deal_count - 1) * 0.5::double as median_position,
+        (group_deal_count - 1) * 0.8::double as p80_position
+    from running_counts
+
+),
+
+aggregated as (
+
+    select
+        period_grain,
+        period_start_date,
+        breakdown,
+        breakdown_value,
+        cycle_start,
+        sum(deal_count) as booked_deal_count,
+        coalesce(sum(cycle_days * deal_count), 0) as total_cycle_days,
+        any_value(median_position) as median_position,
+        any_value(p80_position) as p80_position,
+        min(cycle_days) filter (where deals_through > floor(median_position)) as median_below,
+        min(cycle_days) filter (where deals_through > ceil(median_position)) as median_above,
+        min(cycle_days) filter (where deals_through > floor(p80_position)) as p80_below,
+        min(cycle_days) filter (where deals_through > ceil(p80_position)) as p80_above
+    from positions
+    group by
+        period_grain,
+        period_start_date,
+        breakdown,
+        breakdown_value,
+        cycle_start
 
 ),
 
@@ -97,8 +156,8 @@ final as (
         cast(booked_deal_count as integer) as booked_deal_count,
         cast(total_cycle_days as bigint) as total_cycle_days,
         cast(1.0 * total_cycle_days / nullif(booked_deal_count, 0) as double) as avg_cycle_days,
-        cast(median_cycle_days as double) as median_cycle_days,
-        cast(p80_cycle_days as double) as p80_cycle_days
+        {{ interpolated_percentile('median_below', 'median_above', 'median_position') }} as median_cycle_days,
+        {{ interpolated_percentile('p80_below', 'p80_above', 'p80_position') }} as p80_cycle_days
     from aggregated
 
 )
