@@ -278,6 +278,11 @@ def benchmark_scale(work_dir: Path, scale: int, seed: int, incremental_scales: s
     return result
 
 
+def _differing_marts(fingerprints: dict[str, str], other: dict[str, str]) -> list[str]:
+    """The marts whose fingerprints (mart_fingerprints) differ between two runs, or that only one has."""
+    return sorted(mart for mart in fingerprints.keys() | other.keys() if fingerprints.get(mart) != other.get(mart))
+
+
 def _add_baseline(result: dict, work_dir: Path, scale_dir: Path, inbox: Path) -> None:
     result["baseline"] = run_baseline(inbox, work_dir, scale_dir).summary(result["rows"])
     pipeline_serving = scale_dir / "pipeline" / "serving.duckdb"
@@ -286,10 +291,8 @@ def _add_baseline(result: dict, work_dir: Path, scale_dir: Path, inbox: Path) ->
         result["marts_differences_vs_baseline"] = marts_differences(pipeline_serving, baseline_serving)
     else:  # the pipeline ran in another sitting: its marts are known by their fingerprints
         baseline_fingerprints = mart_fingerprints(baseline_serving)
-        result["marts_fingerprints_differing_from_baseline"] = sorted(
-            mart
-            for mart in result["pipeline_mart_fingerprints"].keys() | baseline_fingerprints.keys()
-            if result["pipeline_mart_fingerprints"].get(mart) != baseline_fingerprints.get(mart)
+        result["marts_fingerprints_differing_from_baseline"] = _differing_marts(
+            result["pipeline_mart_fingerprints"], baseline_fingerprints
         )
 
 
@@ -319,7 +322,6 @@ def joined_to_earlier_baseline(earlier: dict, baseline_results: dict) -> dict:
         source.get("marts_differences_vs_baseline", {}).values()
     ):
         raise RuntimeError(f"{scale} deals: that baseline's marts differed from its pipeline's; not joined")
-    fingerprints, baseline_fingerprints = earlier["pipeline_mart_fingerprints"], source["pipeline_mart_fingerprints"]
     return dict(
         earlier,
         baseline=source["baseline"],
@@ -327,10 +329,8 @@ def joined_to_earlier_baseline(earlier: dict, baseline_results: dict) -> dict:
         baseline_load_after=source["baseline_load_after"],
         baseline_command=baseline_results["command"],
         baseline_environment=baseline_results.get("environment", {}),
-        marts_fingerprints_differing_from_baseline=sorted(
-            mart
-            for mart in fingerprints.keys() | baseline_fingerprints.keys()
-            if fingerprints.get(mart) != baseline_fingerprints.get(mart)
+        marts_fingerprints_differing_from_baseline=_differing_marts(
+            earlier["pipeline_mart_fingerprints"], source["pipeline_mart_fingerprints"]
         ),
     )
 
