@@ -27,9 +27,10 @@ from typing import NamedTuple
 import duckdb
 import yaml
 
+from dealledger.demo.export import CHANGES_SUFFIX
 from dealledger.ingest.layouts import LAYOUTS_BY_KIND, raw_table_ddl
 from dealledger.ingest.loader import content_hash
-from dealledger.ingest.spec import RAW_TEXT_SUFFIX, is_locale_parsed
+from dealledger.ingest.spec import LINEAGE_COLUMNS, RAW_TEXT_SUFFIX, is_locale_parsed
 from dealledger.serving.publish import SERVING_STORAGE_VERSION
 from dealledger.settings import REPO_ROOT, load_settings, memory_mib
 
@@ -180,14 +181,17 @@ def ingest(con: duckdb.DuckDBPyConnection, inbox: Path) -> int:
         if digest in seen:
             continue
         seen.add(digest)
-        # The demo's names are `<kind>_<YYYYMMDD>.csv`: no header sniffing needed to know the layout.
+        # The demo's names are `<kind>_<YYYYMMDD>.csv`, `<kind>_changes_<YYYYMMDD>.csv` for a changes export:
+        # no header sniffing needed to know the layout.
         kind, day = path.stem.rsplit("_", 1)
-        layout, export_date = LAYOUTS_BY_KIND[kind], f"{day[:4]}-{day[4:6]}-{day[6:]}"
+        scope = "changes" if kind.endswith(CHANGES_SUFFIX) else "full"
+        layout = LAYOUTS_BY_KIND[kind.removesuffix(CHANGES_SUFFIX)]
+        export_date = f"{day[:4]}-{day[4:6]}-{day[6:]}"
         specs = layout.column_specs
         text_columns = "{" + ", ".join(f"{_sql_text(c.name)}: 'varchar'" for c in specs) + "}"
-        targets = [c.name for c in specs] + ["_source_file", "_content_hash", "_row_number", "_load_id", "_export_date"]
+        targets = [c.name for c in specs] + [name for name, _ in LINEAGE_COLUMNS]
         values = [c.name if c.type == "varchar" else f"cast(nullif({c.name}, '') as {c.type})" for c in specs]
-        values += ["?", "?", "row_number() over ()", "?", "cast(? as date)"]
+        values += ["?", "?", "row_number() over ()", "?", "cast(? as date)", "?"]
         for column in (c for c in specs if is_locale_parsed(c.type)):
             targets.append(column.name + RAW_TEXT_SUFFIX)
             values.append(column.name)
@@ -198,7 +202,7 @@ def ingest(con: duckdb.DuckDBPyConnection, inbox: Path) -> int:
             from read_csv({_sql_text(str(path))}, header = true, delim = ',', quote = '"', escape = '"',
                           auto_detect = false, strict_mode = true, columns = {text_columns})
             """,
-            [path.name, digest, BASELINE_LOAD_ID, export_date],
+            [path.name, digest, BASELINE_LOAD_ID, export_date, scope],
         ).fetchone()
         rows += int(row[0]) if row else 0
     return rows

@@ -155,7 +155,8 @@ def _incremental_lines(incremental: dict, full_seconds: float) -> list[str]:
     before, newest = incremental["before_newest_day"], incremental["newest_day"]
     differing = {mart: n for mart, n in incremental["marts_differences"].items() if n}
     lines = [
-        f"Incremental: the newest CRM day ({newest['rows']:,} rows; "
+        f"Incremental: the newest CRM day, a {incremental.get('newest_day_scope', 'full')} export "
+        f"({newest['rows']:,} rows; "
         f"{incremental['deals_changed_in_export_window']:,} deals changed over the "
         f"{incremental['crm_export_days'] - 1} newest days) on top of a build of the earlier days:",
         "",

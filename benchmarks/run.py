@@ -97,20 +97,26 @@ def _measure(command: list[str], env: dict[str, str], folder: Path, name: str, f
     return Run(measured, launched, json.loads(timings_path.read_text()))
 
 
+# The newest CRM day is a changes export (only the records changed since the day before, as a CRM's
+# "modified since" export): the daily delivery the incremental run measures.
+GENERATOR_OPTIONS = {"changes_exports": 1}
+
+
 def generate(data_dir: Path, scale: int, seed: int) -> dict:
-    """The demo exports of `scale` deals, generated once per folder; returns the generator's summary."""
+    """The demo exports of `scale` deals, generated once per folder (again when GENERATOR_OPTIONS changed);
+    returns the generator's summary."""
     done = data_dir / "generated.json"
-    if not done.exists():
+    if not done.exists() or json.loads(done.read_text()).get("options") != GENERATOR_OPTIONS:
         shutil.rmtree(data_dir, ignore_errors=True)
         code = (
             "import sys, json, time; from pathlib import Path; from dealledger.demo.generator import generate_demo; "
-            "d = Path(sys.argv[1]); t = time.time(); "
-            "generate_demo(d / 'inbox', d / 'demo_truth', deals=int(sys.argv[2]), seed=int(sys.argv[3])); "
-            "(d / 'generated.json').write_text(json.dumps({'seconds': time.time() - t}))"
+            "d, options = Path(sys.argv[1]), json.loads(sys.argv[4]); t = time.time(); "
+            "generate_demo(d / 'inbox', d / 'demo_truth', deals=int(sys.argv[2]), seed=int(sys.argv[3]), **options); "
+            "(d / 'generated.json').write_text(json.dumps({'seconds': time.time() - t, 'options': options}))"
         )
         data_dir.mkdir(parents=True)
         subprocess.run(
-            [sys.executable, "-c", code, str(data_dir), str(scale), str(seed)],
+            [sys.executable, "-c", code, str(data_dir), str(scale), str(seed), json.dumps(GENERATOR_OPTIONS)],
             env=_environment(DEALLEDGER_HOME=str(data_dir / "home")),
             check=True,
         )
@@ -226,6 +232,7 @@ def incremental(scale_dir: Path, inbox: Path, summary: dict, full_serving: Path)
         "newest_day": newest_day.summary(rows),
         "deals_changed_in_export_window": summary["deals_changed_in_export_window"],
         "crm_export_days": len(summary["crm_export_dates"]),
+        "newest_day_scope": "changes" if summary.get("crm_changes_export_dates") else "full",
         "marts_differences": marts_differences(home / "serving.duckdb", full_serving),
     }
 

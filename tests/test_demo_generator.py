@@ -207,6 +207,39 @@ def test_deals_change_between_the_daily_exports(demo: Demo):
     assert changed >= 0.03 * demo.summary["deal_count"]
 
 
+def test_a_changes_export_holds_the_rows_that_changed_since_the_day_before(demo: Demo, tmp_path: Path):
+    changes = _generate(tmp_path / "changes", changes_exports=1)
+    assert changes.summary["crm_changes_export_dates"] == demo.summary["crm_export_dates"][-1:]
+    before, last = (day.replace("-", "") for day in demo.summary["crm_export_dates"][-2:])
+    full_files = [name for name in _files(demo.inbox) if name.startswith("crm_") and last in name]
+    assert len(full_files) == 6
+    for name in full_files:
+        kind = name.removesuffix(f"_{last}.csv")
+        changed_name = f"{kind}_changes_{last}.csv"
+        assert not (changes.inbox / name).exists()
+        expected = demo.sql(
+            f"""
+            select * from read_csv('{{inbox}}/{name}', all_varchar = true)
+            except all select * from read_csv('{{inbox}}/{kind}_{before}.csv', all_varchar = true)
+            """
+        )
+        changed = changes.sql(f"select * from read_csv('{{inbox}}/{changed_name}', all_varchar = true)")
+        assert sorted(changed, key=repr) == sorted(expected, key=repr), kind
+        assert changes.summary["files"][changed_name] == len(changed), kind
+    # Deals and their stage changes move on the last day; the demo's users never change.
+    assert changes.summary["files"][f"crm_deals_changes_{last}.csv"] > 0
+    assert changes.summary["files"][f"crm_users_changes_{last}.csv"] == 0
+    # Everything before the changes day is the same bytes.
+    assert {k: v for k, v in _files(changes.inbox).items() if last not in k} == {
+        k: v for k, v in _files(demo.inbox).items() if last not in k
+    }
+
+
+def test_the_first_crm_export_is_always_full(tmp_path: Path):
+    with pytest.raises(ValueError, match="changes_exports"):
+        _generate(tmp_path, deals=10, crm_exports=2, changes_exports=2)
+
+
 def test_the_hard_cases_exist_at_the_default_scale(demo: Demo):
     cases = demo.summary["cases"]
     assert all(case for case in cases.values()), cases

@@ -150,6 +150,7 @@ def test_a_mapping_with_an_error_is_refused_with_file_and_key(tmp_path):
         "dialect.yml": "source: crm\ntables:\n  deals:\n    files: [{glob: 'x*.csv', dialect: {delimiter: ';;'}}]\n",
         "header.yml": "source: crm\ntables:\n  deals:\n    files: [{glob: 'x*.csv', headers: {nope: Nope}}]\n",
         "regex.yml": "source: crm\ntables:\n  deals:\n    files: [{regex: '(['}]\n",
+        "scope.yml": "source: crm\ntables:\n  deals:\n    files: [{glob: 'x*.csv', scope: delta}]\n",
     }
     expected = {
         "unknown_table.yml": "raw_crm.opportunities does not exist",
@@ -157,6 +158,7 @@ def test_a_mapping_with_an_error_is_refused_with_file_and_key(tmp_path):
         "dialect.yml": "delimiter: expected one character",
         "header.yml": "raw_crm.deals has no column 'nope'",
         "regex.yml": "invalid regular expression",
+        "scope.yml": "scope: 'delta' is not one of full, changes",
     }
     for name, text in bad.items():
         for other in folder.iterdir():

@@ -1,16 +1,21 @@
 {#-
-    Shared by the staging models of the tool-specific sources (Salesforce, HubSpot, QuickBooks, Stripe,
-    UBL), which conform their tables to the shape of the generic crm / billing staging models.
+    Shared by the staging models: the generic crm / billing ones, and those of the tool-specific sources
+    (Salesforce, HubSpot, QuickBooks, Stripe, UBL), which conform their tables to the generic shape.
 -#}
 
 {% macro lineage_columns(relation_alias=none) -%}
-    {#- The lineage every staging model carries, renamed as in the generic staging models. -#}
+    {#-
+        The lineage every staging model carries. export_scope: 'full' (every record as of the export day) or
+        'changes' (only the records changed since the export before); rows loaded before the ingest wrote
+        scopes (NULL) came from full exports, the only kind there was.
+    -#}
     {%- set prefix = relation_alias ~ '.' if relation_alias else '' -%}
     {{ prefix }}_source_file as source_file,
     {{ prefix }}_content_hash as source_content_hash,
     {{ prefix }}_row_number as source_row,
     {{ prefix }}_load_id as load_id,
-    {{ prefix }}_export_date as export_date
+    {{ prefix }}_export_date as export_date,
+    coalesce({{ prefix }}_export_scope, 'full') as export_scope
 {%- endmacro %}
 
 

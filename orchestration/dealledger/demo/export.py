@@ -85,6 +85,10 @@ def layout_select(kind: str, expressions: dict[str, str]) -> str:
     return ", ".join(f"{expressions[column]} as {column}" for column in columns)
 
 
+# `<kind>_changes_<YYYYMMDD>.csv`: the names the CRM layout reads as changes exports (layouts/crm.yml).
+CHANGES_SUFFIX = "_changes"
+
+
 def export_name(kind: str, day: date) -> str:
     return f"{kind}_{day:%Y%m%d}.csv"
 
@@ -267,6 +271,29 @@ def _load_billing_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 def write_crm_exports(con: duckdb.DuckDBPyConnection, inbox_dir: Path, export_day: date) -> dict[str, int]:
     """One daily full export: every record that existed at the end of `export_day`, as it was then."""
+    return {
+        export_name(kind, export_day): copy_csv(con, query, inbox_dir / export_name(kind, export_day))
+        for kind, query in _crm_export_queries(export_day).items()
+    }
+
+
+def write_crm_changes_exports(
+    con: duckdb.DuckDBPyConnection, inbox_dir: Path, export_day: date, previous_day: date
+) -> dict[str, int]:
+    """One daily changes export (`<kind>_changes_<day>.csv`): the rows of `export_day`'s full export that
+    `previous_day`'s did not hold (new records, and records with any column changed), as a CRM's "modified
+    since" export gives them."""
+    today, before = _crm_export_queries(export_day), _crm_export_queries(previous_day)
+    files = {}
+    for kind, query in today.items():
+        name = export_name(kind + CHANGES_SUFFIX, export_day)
+        changed = f"select * from (({query}) except all ({before[kind]})) order by all"
+        files[name] = copy_csv(con, changed, inbox_dir / name)
+    return files
+
+
+def _crm_export_queries(export_day: date) -> dict[str, str]:
+    """Per CRM export kind, the query of its full export at the end of `export_day`."""
     cutoff = (day_number(export_day) + 1) * DAY - 1
     state = f"""
         select
@@ -363,7 +390,7 @@ def write_crm_exports(con: duckdb.DuckDBPyConnection, inbox_dir: Path, export_da
             "is_active": "is_active",
         },
     )
-    queries = {
+    return {
         "crm_deals": f"""
             select {deal_columns}
             from deal_base as b
@@ -383,10 +410,6 @@ def write_crm_exports(con: duckdb.DuckDBPyConnection, inbox_dir: Path, export_da
             select {activity_columns} from activity_rows where activity_at <= {cutoff} order by activity
         """,
         "crm_users": f"select {user_columns} from users_frame order by owner",
-    }
-    return {
-        export_name(kind, export_day): copy_csv(con, query, inbox_dir / export_name(kind, export_day))
-        for kind, query in queries.items()
     }
 
 

@@ -22,23 +22,41 @@ from dealledger.demo import billing, crm
 from dealledger.demo.billing import Billing, build_billing
 from dealledger.demo.clock import AS_OF, AS_OF_END, DAY, day_number, month_index, month_number
 from dealledger.demo.crm import Crm, build_crm
-from dealledger.demo.export import copy_csv, define_macros, load_tables, write_billing_exports, write_crm_exports
+from dealledger.demo.export import (
+    copy_csv,
+    define_macros,
+    load_tables,
+    write_billing_exports,
+    write_crm_changes_exports,
+    write_crm_exports,
+)
 from dealledger.ingest.layouts import layout_for_file
 from dealledger.settings import load_settings
 
 MICRO = 1_000_000  # fx_rates.csv has 6 decimals: rates are kept as integer millionths
 
 
-def generate_demo(inbox_dir: Path, truth_dir: Path, *, deals: int = 2000, seed: int = 42, crm_exports: int = 3) -> dict:
+def generate_demo(
+    inbox_dir: Path,
+    truth_dir: Path,
+    *,
+    deals: int = 2000,
+    seed: int = 42,
+    crm_exports: int = 3,
+    changes_exports: int = 0,
+) -> dict:
     """Write the demo exports into `inbox_dir` and the ground truth into `truth_dir`; return the summary.
 
     `deals` real deals (merged duplicates and deals created by mistake come on top); `crm_exports` daily
-    full CRM exports ending on AS_OF; monthly billing exports up to AS_OF.
+    CRM exports ending on AS_OF, the newest `changes_exports` of them changes exports (only what changed
+    since the day before), the others full exports; monthly billing exports up to AS_OF.
     """
     if deals < 1:
         raise ValueError("deals must be at least 1")
     if crm_exports < 1:
         raise ValueError("crm_exports must be at least 1")
+    if not 0 <= changes_exports < crm_exports:
+        raise ValueError("changes_exports must be at least 0 and less than crm_exports (the first export is full)")
     settings = load_settings()
     seeds_dir = settings.seeds_dir
     stage_names = _stage_names(seeds_dir / "stage_milestones.csv")
@@ -66,8 +84,12 @@ def generate_demo(inbox_dir: Path, truth_dir: Path, *, deals: int = 2000, seed: 
         define_macros(con, stage_names, deal_digits)
         load_tables(con, model, books)
         files: dict[str, int] = {}
-        for export_day in export_days:
-            files.update(write_crm_exports(con, inbox_dir, export_day))
+        first_changes = len(export_days) - changes_exports
+        for index, export_day in enumerate(export_days):
+            if index < first_changes:
+                files.update(write_crm_exports(con, inbox_dir, export_day))
+            else:
+                files.update(write_crm_changes_exports(con, inbox_dir, export_day, export_days[index - 1]))
         files.update(write_billing_exports(con, inbox_dir))
         won_amount_cents = _write_truth(con, model, fx, truth_dir)
         cases = _cases(con, model, books, deal_digits)
@@ -80,6 +102,7 @@ def generate_demo(inbox_dir: Path, truth_dir: Path, *, deals: int = 2000, seed: 
         "as_of": AS_OF.isoformat(),
         "seed": seed,
         "crm_export_dates": [day.isoformat() for day in export_days],
+        "crm_changes_export_dates": [day.isoformat() for day in export_days[len(export_days) - changes_exports :]],
         "deal_count": len(real),
         "won_count": int((status == crm.STATUS_WON).sum()),
         "lost_count": int((status == crm.STATUS_LOST).sum()),

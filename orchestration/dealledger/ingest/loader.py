@@ -58,7 +58,7 @@ BOOKKEEPING_DDL = (
 )
 # Added to existing databases by ensure_raw_tables (columns are only ever added, never changed).
 BOOKKEEPING_COLUMNS = {
-    "raw_meta.loaded_files": (("file_spec", "varchar"), ("file_format", "varchar")),
+    "raw_meta.loaded_files": (("file_spec", "varchar"), ("file_format", "varchar"), ("export_scope", "varchar")),
 }
 RAW_LINE_LIMIT = 10_000
 # The typed pass's prefixes and whether each materializes its parsed rows (UBL stages two files).
@@ -133,8 +133,8 @@ def _record_file(
         """
         insert into raw_meta.loaded_files (
             load_id, source_file, content_hash, export_kind, export_date, status, status_reason,
-            rows_read, rows_loaded, rows_rejected, loaded_at, file_spec, file_format
-        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?, ?)
+            rows_read, rows_loaded, rows_rejected, loaded_at, file_spec, file_format, export_scope
+        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?, ?, ?)
         """,
         [
             load_id,
@@ -149,6 +149,7 @@ def _record_file(
             result.rows_rejected,
             spec.label if spec else None,
             spec.format_for(result.source_file) if spec else None,
+            spec.scope if spec else None,
         ],
     )
 
@@ -222,7 +223,7 @@ def load_export_file(
                 return result
             con.execute("begin transaction")
             try:
-                result = prepared.write(con, (load_id, path.name, digest, export_date))
+                result = prepared.write(con, typed.Lineage(load_id, path.name, digest, export_date, spec.scope))
                 _record_file(con, result, layout, export_date, load_id, spec)
                 con.execute("commit")
             except BaseException:
@@ -242,8 +243,8 @@ class _Prepared:
     staged: readers.Staged
     failures: int  # rows in _dl_failures
 
-    def write(self, con: duckdb.DuckDBPyConnection, lineage: tuple[str, str, str, str]) -> FileLoadResult:
-        load_id, source_file, digest, _export_date = lineage
+    def write(self, con: duckdb.DuckDBPyConnection, lineage: typed.Lineage) -> FileLoadResult:
+        load_id, source_file, digest = lineage[:3]
         # Most files have no bad row: the counts from staging and parsing skip the statements with nothing to do.
         if self.failures:
             typed.record_failures(con, self.typed_input, self.typed_input.dialect.delimiter, lineage[:3])
@@ -347,8 +348,8 @@ class _PreparedUbl:
     line_input: typed.TypedInput | None
     problems: list[ubl.Problem]
 
-    def write(self, con: duckdb.DuckDBPyConnection, lineage: tuple[str, str, str, str]) -> FileLoadResult:
-        load_id, source_file, digest, _export_date = lineage
+    def write(self, con: duckdb.DuckDBPyConnection, lineage: typed.Lineage) -> FileLoadResult:
+        load_id, source_file, digest = lineage[:3]
         if self.problems or self.doc_input is None or self.line_input is None:
             con.executemany(
                 "insert into raw_meta.rejects (load_id, source_file, content_hash, line, column_name, raw_line, "

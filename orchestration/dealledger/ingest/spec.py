@@ -31,7 +31,19 @@ DECIMAL_SEPARATORS = (".", ",")
 THOUSANDS_SEPARATORS = (".", ",", " ", "'", "\u00a0", "\u202f")
 _TYPE = re.compile(r"^(varchar|boolean|integer|bigint|double|date|timestamp|json|decimal\((\d{1,2}),\s*(\d{1,2})\))$")
 _COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-RESERVED_COLUMNS = ("_source_file", "_content_hash", "_row_number", "_load_id", "_export_date", "_extra")
+RESERVED_COLUMNS = (
+    "_source_file",
+    "_content_hash",
+    "_row_number",
+    "_load_id",
+    "_export_date",
+    "_export_scope",
+    "_extra",
+)
+# What a file holds: every record as of its export day (full), or only the records that changed since the
+# export before it (changes: a CRM's "modified since" export). A record missing from a changes export is
+# unchanged, not deleted.
+EXPORT_SCOPES = ("full", "changes")
 RAW_TEXT_SUFFIX = "__raw"
 
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -40,6 +52,7 @@ LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_row_number", "bigint"),
     ("_load_id", "varchar"),
     ("_export_date", "date"),
+    ("_export_scope", "varchar"),
 )
 EXTRA_COLUMN = ("_extra", "json")
 
@@ -183,6 +196,7 @@ class FileSpec:
     records_path: tuple[str, ...] = ()
     sheet: str | int = 0
     header_row: int = 1
+    scope: str = "full"  # one of EXPORT_SCOPES
 
     def format_for(self, name: str) -> str:
         """The declared format, else the one the file's extension names (`.xlsx` -> xlsx, other -> csv)."""
@@ -346,6 +360,7 @@ _FILE_KEYS = {
     "records_path",
     "sheet",
     "header_row",
+    "scope",
 }
 
 
@@ -401,6 +416,9 @@ def _file_spec(
     header_row = raw.get("header_row", 1)
     if not isinstance(header_row, int) or header_row < 1:
         raise _fail(f"{where}.header_row", "expected the 1-based row number of the header")
+    scope = raw.get("scope", "full")
+    if scope not in EXPORT_SCOPES:
+        raise _fail(f"{where}.scope", f"{scope!r} is not one of {', '.join(EXPORT_SCOPES)}")
     spec = FileSpec(
         kind=layout.kind,
         label=raw.get("name") or where,
@@ -417,6 +435,7 @@ def _file_spec(
         records_path=records_path,
         sheet=sheet,
         header_row=header_row,
+        scope=scope,
     )
     _check_spellings(where, spec, layout)
     return spec

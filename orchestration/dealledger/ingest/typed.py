@@ -10,10 +10,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import duckdb
 
-from dealledger.ingest.spec import RAW_TEXT_SUFFIX, ColumnSpec, Dialect, ExportLayout, is_locale_parsed
+from dealledger.ingest.spec import (
+    LINEAGE_COLUMNS,
+    RAW_TEXT_SUFFIX,
+    ColumnSpec,
+    Dialect,
+    ExportLayout,
+    is_locale_parsed,
+)
+
+
+class Lineage(NamedTuple):
+    """What every raw row of one file carries besides its columns (and its row number)."""
+
+    load_id: str
+    source_file: str
+    content_hash: str
+    export_date: str
+    export_scope: str
+
 
 _WHITESPACE = "[\\s\u00a0\u202f]"
 
@@ -240,7 +259,7 @@ def record_failures(
 def insert_rows(
     con: duckdb.DuckDBPyConnection,
     typed: TypedInput,
-    lineage: tuple[str, str, str, str],
+    lineage: Lineage,
     prefix: str = "_dl",
     *,
     has_failures: bool,
@@ -248,11 +267,10 @@ def insert_rows(
     """Insert every parsed row without a failure into the raw table; returns the rows inserted.
 
     `has_failures`: whether `<prefix>_failures` has rows (parse_rows counted them), else no anti join."""
-    load_id, source_file, digest, export_date = lineage
     layout = typed.layout
-    targets = [*layout.column_names, "_source_file", "_content_hash", "_row_number", "_load_id", "_export_date"]
+    targets = [*layout.column_names, *(name for name, _ in LINEAGE_COLUMNS)]
     values = [f"p{index}" for index in range(len(typed.sources))]
-    values += ["?", "?", "_row_number", "?", "cast(? as date)"]
+    values += ["?", "?", "_row_number", "?", "cast(? as date)", "?"]
     for index, source in enumerate(typed.sources):
         if is_locale_parsed(source.column.type):
             targets.append(f"{source.column.name}{RAW_TEXT_SUFFIX}")
@@ -266,7 +284,7 @@ def insert_rows(
         source = f"from {prefix}_parsed"  # in file order already
     row = con.execute(
         f"insert into {layout.raw_table} ({', '.join(targets)}) select {', '.join(values)} {source}",
-        [source_file, digest, load_id, export_date],
+        [lineage.source_file, lineage.content_hash, lineage.load_id, lineage.export_date, lineage.export_scope],
     ).fetchone()
     return int(row[0]) if row else 0
 

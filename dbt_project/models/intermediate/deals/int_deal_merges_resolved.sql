@@ -1,8 +1,9 @@
 -- Which real deal every deal record belongs to. A record merged into another follows the merge chain
 -- (A -> B -> C: A and B belong to C); a deleted record, or one whose chain ends in a deleted record,
 -- belongs to no deal. A chain that points at a record never exported stops at the last known record.
--- Deal exports are full exports: a record missing from the newest export of its source system (its
--- last_export_date is older) was deleted there without a trace, and is marked deleted too, with the reason.
+-- A record missing from the newest full export of its source system (its last_export_date is older: no
+-- export of that day or later showed it) was deleted there without a trace, and is marked deleted too, with
+-- the reason. A changes export names only the records that changed, so one missing from it is unchanged.
 -- A merged-away record that disappears (HubSpot drops merged deals) still belongs to its survivor.
 -- Memory at 10M deals: only merged records walk the chain (the recursion holds its rows in memory; for
 -- every record it ran out of the memory limit), the others end where they start; the CTEs read more than
@@ -10,12 +11,13 @@
 -- source is a group-by, not a window over every record.
 with recursive
 
-latest_exports as (
+latest_full_exports as (
 
     select
         source_system,
-        max(last_export_date) as latest_export_date
-    from {{ ref('int_deals_deduplicated') }}
+        max(export_date) as latest_full_export_date
+    from {{ ref('int_deal_records_unioned') }}
+    where export_scope = 'full'
     group by source_system
 
 ),
@@ -28,10 +30,11 @@ deal_records as not materialized (
         deals.merged_into_deal_id,
         deals.is_deleted,
         deals.last_export_date,
-        coalesce(deals.last_export_date < latest_exports.latest_export_date, false) as is_missing_from_latest_export
+        coalesce(deals.last_export_date < latest_full_exports.latest_full_export_date, false)
+            as is_missing_from_latest_export
     from {{ ref('int_deals_deduplicated') }} as deals
-    inner join latest_exports
-        on latest_exports.source_system = deals.source_system
+    left join latest_full_exports
+        on latest_full_exports.source_system = deals.source_system
 
 ),
 

@@ -8,6 +8,6 @@
         'deal_id', 'source_system', 'source_deal_id', 'deal_name', 'account_id', 'owner_id', 'stage', 'amount',
         'currency', 'expected_close_date', 'created_at', 'updated_at', 'lead_source', 'referrer_account_id',
         'lost_reason', 'quote_number', 'po_number', 'merged_into_deal_id', 'is_deleted',
-        'source_file', 'source_content_hash', 'source_row', 'load_id', 'export_date',
+        'source_file', 'source_content_hash', 'source_row', 'load_id', 'export_date', 'export_scope',
     ],
 ) }}

@@ -3,7 +3,8 @@
 -- ends (valid_to, exclusive) with the first later export that shows another one. An export is the
 -- picture at the end of its day, so the state "as of day D" is the version with
 -- valid_from <= D < coalesce(valid_to, infinity). A record missing from a later full export of its CRM
--- gets an 'absent' version; merged-away and deleted records keep versions that are never pipeline.
+-- gets an 'absent' version; one missing from a changes export (only the records changed since the export
+-- before) is unchanged. Merged-away and deleted records keep versions that are never pipeline.
 -- Only what the exports showed is used, never the current time: the history up to D is the same whether
 -- it is rebuilt on D or later.
 with
@@ -28,10 +29,16 @@ fx_rates as (
 
 export_dates as (
 
-    select distinct
+    -- A day with a full export of the source shows every record; a day with only changes exports, those
+    -- that changed.
+    select
+        source_system,
+        export_date,
+        bool_or(export_scope = 'full') as is_full_export
+    from deal_rows
+    group by
         source_system,
         export_date
-    from deal_rows
 
 ),
 
@@ -63,7 +70,8 @@ record_first_exports as (
 
 observations as (
 
-    -- Every export of the record's CRM from the record's first appearance on, whether it holds the record or not.
+    -- Every full export of the record's CRM from the record's first appearance on, whether it holds the
+    -- record or not, and every changes export that holds it.
     select
         record_first_exports.deal_id,
         record_first_exports.source_system,
@@ -90,6 +98,7 @@ observations as (
         on rows_ranked.deal_id = record_first_exports.deal_id
         and rows_ranked.export_date = export_dates.export_date
         and rows_ranked.row_rank = 1
+    where export_dates.is_full_export or rows_ranked.deal_id is not null
 
 ),
 

@@ -16,11 +16,7 @@ renamed as (
         cast(unit_price as decimal(18, 2)) as unit_price,
         cast(line_amount as decimal(18, 2)) as line_amount,
         cast(vat_rate as decimal(5, 2)) as vat_rate,
-        _source_file as source_file,
-        _content_hash as source_content_hash,
-        _row_number as source_row,
-        _load_id as load_id,
-        _export_date as export_date
+        {{ lineage_columns() }}
 
     from source
 

@@ -25,11 +25,7 @@ renamed as (
         cast(total_amount as decimal(18, 2)) as total_amount,
         nullif(trim(reference), '') as reference,
         nullif(trim(corrects_invoice_number), '') as corrects_invoice_number,
-        _source_file as source_file,
-        _content_hash as source_content_hash,
-        _row_number as source_row,
-        _load_id as load_id,
-        _export_date as export_date
+        {{ lineage_columns() }}
 
     from source
 

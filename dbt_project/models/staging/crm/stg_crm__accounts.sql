@@ -19,11 +19,7 @@ renamed as (
         'crm:' || nullif(trim(referred_by_account_id), '') as referred_by_account_id,
         cast(created_at as timestamp) as created_at,
         cast(updated_at as timestamp) as updated_at,
-        _source_file as source_file,
-        _content_hash as source_content_hash,
-        _row_number as source_row,
-        _load_id as load_id,
-        _export_date as export_date
+        {{ lineage_columns() }}
 
     from source
 

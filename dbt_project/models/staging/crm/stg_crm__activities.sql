@@ -17,11 +17,7 @@ renamed as (
         lower(nullif(trim(activity_type), '')) as activity_type,
         cast(activity_at as timestamp) as activity_at,
         cast(duration_minutes as integer) as duration_minutes,
-        _source_file as source_file,
-        _content_hash as source_content_hash,
-        _row_number as source_row,
-        _load_id as load_id,
-        _export_date as export_date
+        {{ lineage_columns() }}
 
     from source
 

@@ -17,11 +17,7 @@ renamed as (
         {{ pii_hash('phone') }} as phone_hash,
         lower(nullif(trim(role), '')) as contact_role,
         cast(updated_at as timestamp) as updated_at,
-        _source_file as source_file,
-        _content_hash as source_content_hash,
-        _row_number as source_row,
-        _load_id as load_id,
-        _export_date as export_date
+        {{ lineage_columns() }}
 
     from source
 

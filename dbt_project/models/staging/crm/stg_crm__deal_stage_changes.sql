@@ -14,11 +14,7 @@ renamed as (
         nullif(trim(stage), '') as stage,
         cast(amount as decimal(18, 2)) as amount,
         cast(changed_at as timestamp) as changed_at,
-        _source_file as source_file,
-        _content_hash as source_content_hash,
-        _row_number as source_row,
-        _load_id as load_id,
-        _export_date as export_date
+        {{ lineage_columns() }}
 
     from source
 

@@ -28,11 +28,7 @@ renamed as (
         upper(nullif(trim(po_number), '')) as po_number,
         'crm:' || nullif(trim(merged_into_deal_id), '') as merged_into_deal_id,
         coalesce(is_deleted, false) as is_deleted,
-        _source_file as source_file,
-        _content_hash as source_content_hash,
-        _row_number as source_row,
-        _load_id as load_id,
-        _export_date as export_date
+        {{ lineage_columns() }}
 
     from source
 

@@ -16,11 +16,7 @@ renamed as (
         {{ pii_hash('email') }} as email_hash,
         nullif(trim(team), '') as team,
         coalesce(is_active, true) as is_active,
-        _source_file as source_file,
-        _content_hash as source_content_hash,
-        _row_number as source_row,
-        _load_id as load_id,
-        _export_date as export_date
+        {{ lineage_columns() }}
 
     from source
 
