@@ -30,6 +30,7 @@ BILLING_MONTHS = 3
 # The dedup models that merge new loads into stored state, and the unions that append them.
 MERGING_MODELS = {"int_deals_deduplicated", "int_deal_stage_changes_collapsed"}
 APPENDING_MODELS = {
+    "int_deal_records_unioned",  # HubSpot's rows replaced in every run
     "int_user_records_unioned",
     "int_account_records_unioned",
     "int_contact_records_unioned",

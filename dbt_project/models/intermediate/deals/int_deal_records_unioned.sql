@@ -1,8 +1,9 @@
 -- Every exported deal row of every CRM source (generic crm, Salesforce, HubSpot) in the columns of
 -- stg_crm__deals: what int_deals_deduplicated and int_deal_reference_keys_collected read.
--- A full table, not appended per load: stg_hubspot__deals gives the rows of every load the merges and
--- companies of the latest export that names them, so a later load changes earlier rows.
-{{ union_conformed(
+-- Appended per load, but for HubSpot's rows, which replace their stored copies in every run:
+-- stg_hubspot__deals gives the rows of every load the merges and companies of the latest export that names
+-- them, so a later load changes earlier rows.
+{{ appended_union(
     ['stg_crm__deals', 'stg_salesforce__opportunities', 'stg_hubspot__deals'],
     [
         'deal_id', 'source_system', 'source_deal_id', 'deal_name', 'account_id', 'owner_id', 'stage', 'amount',
@@ -10,4 +11,5 @@
         'lost_reason', 'quote_number', 'po_number', 'merged_into_deal_id', 'is_deleted',
         'source_file', 'source_content_hash', 'source_row', 'load_id', 'export_date', 'export_scope',
     ],
+    replaced_where='source_system in ' ~ sources_deciding_across_loads(),
 ) }}
