@@ -25,9 +25,27 @@
     {%- do return(true) -%}
 {%- endmacro %}
 
+{% macro processed_load_ids() -%}
+    {#-
+        The ledger's load ids, written out as literals when the model compiles (right before it runs): a
+        constant list is filtered in the raw table's scan, below the staging view, where a subquery was
+        joined above it, after every row of every load had been typed and hashed (1.4 s against 0.01 s for
+        the contacts at 1M deals). An empty ledger keeps the subquery (`not in ()` is no SQL).
+    -#}
+    {%- set ids = run_query('select load_id from ' ~ processed_loads_relation() ~ ' order by 1').columns[0].values()
+        if execute else [] -%}
+    {%- if ids | length == 0 -%}
+        select load_id from {{ processed_loads_relation() }}
+    {%- else -%}
+        {%- for id in ids -%}
+            '{{ id | replace("'", "''") }}'{{ ', ' if not loop.last }}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro new_loads_only(load_id_column='load_id', also_every_row_where=none) -%}
     {%- if is_incremental_from_loads() %}
-    where {{ load_id_column }} not in (select load_id from {{ processed_loads_relation() }})
+    where {{ load_id_column }} not in ({{ processed_load_ids() }})
         {%- if also_every_row_where %}
         or {{ also_every_row_where }}
         {%- endif %}
