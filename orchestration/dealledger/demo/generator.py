@@ -63,6 +63,7 @@ def generate_demo(
     teams = _teams(seeds_dir / "sales_targets.csv")
     fx = _fx_rates(seeds_dir / "fx_rates.csv")
     export_days = [AS_OF - timedelta(days=back) for back in range(crm_exports - 1, -1, -1)]
+    first_changes = crm_exports - changes_exports  # the index of the first changes export day
     window_start = (day_number(export_days[0]) + 1) * DAY - 1
 
     # Independent streams, so a change in billing does not reshuffle the CRM.
@@ -84,7 +85,6 @@ def generate_demo(
         define_macros(con, stage_names, deal_digits)
         load_tables(con, model, books)
         files: dict[str, int] = {}
-        first_changes = len(export_days) - changes_exports
         for index, export_day in enumerate(export_days):
             if index < first_changes:
                 files.update(write_crm_exports(con, inbox_dir, export_day))
@@ -102,7 +102,7 @@ def generate_demo(
         "as_of": AS_OF.isoformat(),
         "seed": seed,
         "crm_export_dates": [day.isoformat() for day in export_days],
-        "crm_changes_export_dates": [day.isoformat() for day in export_days[len(export_days) - changes_exports :]],
+        "crm_changes_export_dates": [day.isoformat() for day in export_days[first_changes:]],
         "deal_count": len(real),
         "won_count": int((status == crm.STATUS_WON).sum()),
         "lost_count": int((status == crm.STATUS_LOST).sum()),

@@ -31,15 +31,6 @@ DECIMAL_SEPARATORS = (".", ",")
 THOUSANDS_SEPARATORS = (".", ",", " ", "'", "\u00a0", "\u202f")
 _TYPE = re.compile(r"^(varchar|boolean|integer|bigint|double|date|timestamp|json|decimal\((\d{1,2}),\s*(\d{1,2})\))$")
 _COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-RESERVED_COLUMNS = (
-    "_source_file",
-    "_content_hash",
-    "_row_number",
-    "_load_id",
-    "_export_date",
-    "_export_scope",
-    "_extra",
-)
 # What a file holds: every record as of its export day (full), or only the records that changed since the
 # export before it (changes: a CRM's "modified since" export). A record missing from a changes export is
 # unchanged, not deleted.
@@ -55,6 +46,8 @@ LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_export_scope", "varchar"),
 )
 EXTRA_COLUMN = ("_extra", "json")
+# Names a layout's own columns may not take: the lineage and `_extra` that every raw table may carry.
+RESERVED_COLUMNS = (*(name for name, _ in LINEAGE_COLUMNS), EXTRA_COLUMN[0])
 
 
 class LayoutConfigError(ValueError):
