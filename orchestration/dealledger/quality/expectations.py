@@ -6,6 +6,7 @@ results for DuckDB (BRIEF section 4), so the mart is read from DuckDB into a Dat
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -73,18 +74,10 @@ RULE_INDEX = "dealledger_rule_index"
 def failures_on_frame(frame: pd.DataFrame, name: str, expectations: list[dict]) -> list[FailedExpectation | None]:
     """Great Expectations on one DataFrame: per expectation, in the order given, its failure or None."""
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     if not expectations:
         return []
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = (
-        context.data_sources.add_pandas("dealledger")
-        .add_dataframe_asset(name)
-        .add_batch_definition_whole_dataframe("whole_table")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
+    batch = _whole_frame_batches().get_batch(batch_parameters={"dataframe": frame})
     numbered = [
         {**expectation, "meta": {**expectation.get("meta", {}), RULE_INDEX: index}}
         for index, expectation in enumerate(expectations)
@@ -99,6 +92,23 @@ def failures_on_frame(frame: pd.DataFrame, name: str, expectations: list[dict]) 
                 sample=list(result.result.get("partial_unexpected_list", []))[:5],
             )
     return outcomes
+
+
+@functools.cache
+def _whole_frame_batches():
+    """One ephemeral context and pandas batch definition per process, reused for every frame: set up per
+    suite, they took a third of a demo run's validation time (each change to an ephemeral context is
+    serialized to YAML)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return (
+        context.data_sources.add_pandas("dealledger")
+        .add_dataframe_asset("mart")
+        .add_batch_definition_whole_dataframe("whole_table")
+    )
 
 
 def period_spine_failure(frame: pd.DataFrame, spine: dict) -> FailedExpectation | None:

@@ -15,11 +15,7 @@ from pathlib import Path
 from dagster import ConfigurableResource
 
 from dealledger.quality.expectations import SuiteResult
-from dealledger.quality.tables import validate_table
-
-
-def _start_worker() -> None:
-    import great_expectations  # noqa: F401 (the import is the work, done once per worker)
+from dealledger.quality.tables import prepare_worker, validate_table
 
 
 class SuiteValidators(ConfigurableResource):
@@ -30,7 +26,7 @@ class SuiteValidators(ConfigurableResource):
         """Each (table, suite file) validated in a worker; the results in the order given. The workers stop
         when they are done, so that their memory is free for the publish step."""
         # spawn, not fork: this process holds DuckDB and Dagster threads that a fork would copy mid-state.
-        pool = multiprocessing.get_context("spawn").Pool(self.workers, initializer=_start_worker)
+        pool = multiprocessing.get_context("spawn").Pool(self.workers, initializer=prepare_worker)
         tasks = [(database, config, table, suite_path) for table, suite_path in suites]
         try:
             return pool.starmap(validate_table, tasks, chunksize=1)
