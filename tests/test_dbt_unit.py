@@ -11,6 +11,7 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -87,15 +88,15 @@ def load_exports(db: Path, inbox: Path) -> None:
             )
 
 
-def run_dbt(args: list[str], db: Path, work_dir: Path) -> subprocess.CompletedProcess:
+def run_dbt(args: list[str], db: Path, work_dir: Path, project: Path = DBT_PROJECT_DIR) -> subprocess.CompletedProcess:
     dbt = Path(sys.executable).parent / "dbt"
     command = [
         str(dbt),
         *args,
         "--project-dir",
-        str(DBT_PROJECT_DIR),
+        str(project),
         "--profiles-dir",
-        str(DBT_PROJECT_DIR),
+        str(project),
         "--target-path",
         str(work_dir / "target"),
         "--log-path",
@@ -103,6 +104,21 @@ def run_dbt(args: list[str], db: Path, work_dir: Path) -> subprocess.CompletedPr
     ]
     env = {**os.environ, "DEALLEDGER_BUILD_DB": str(db)}
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+
+def project_with_edited_seed(work_dir: Path, seed: str, old: str, new: str) -> Path:
+    """A copy of the dbt project reading a copy of the seeds in which `old` is replaced by `new` in one seed
+    (as sales ops edit them); the copy's folder."""
+    project, seeds = work_dir / "dbt_project", work_dir / "seeds"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(REPO_ROOT / "seeds", seeds)
+    edited = seeds / f"{seed}.csv"
+    text = edited.read_text()
+    assert old in text, f"{old!r} is not in {edited.name}"
+    edited.write_text(text.replace(old, new))
+    project_yml = project / "dbt_project.yml"
+    project_yml.write_text(project_yml.read_text().replace("../seeds", str(seeds)))
+    return project
 
 
 def failed_nodes(work_dir: Path) -> list[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from test_dbt_unit import project_with_edited_seed, run_dbt
 from test_real_exports import REALDATA
 from test_real_exports_marts import PII_SALT, write_inbox
 
@@ -27,10 +28,18 @@ DEALS = 300
 SEED = 11
 # The newest billing months only: every file costs a few seconds of ingest, whatever its size.
 BILLING_MONTHS = 3
-# The dedup models that merge new loads into stored state, and the unions that append them.
-MERGING_MODELS = {"int_deals_deduplicated", "int_deal_stage_changes_collapsed"}
+# The models that merge new loads into their stored rows, and the unions that append them.
+MERGING_MODELS = {
+    "int_deals_deduplicated",
+    "int_deal_stage_changes_collapsed",
+    "int_deal_touchpoints_unioned",
+    "int_deal_states_historized",  # the records the new loads change, decided again
+}
+# The incremental models that read a seed (stage_milestones, both).
+SEED_READING_MODELS = ["int_deal_touchpoints_unioned", "int_deal_states_historized"]
 APPENDING_MODELS = {
     "int_deal_records_unioned",  # HubSpot's rows replaced in every run
+    "int_activity_records_unioned",  # HubSpot's rows replaced in every run
     "int_user_records_unioned",
     "int_account_records_unioned",
     "int_contact_records_unioned",
@@ -252,6 +261,29 @@ def test_a_changes_export_gives_the_numbers_of_a_full_export(homes: Homes, chang
         _assert_same_marts(changes_homes.full, homes.full)
 
 
+# Sales ops decide that a verbal order is a signature: every CRM verbal order becomes a contract_signed
+# touchpoint, and a deal record in that stage a won one, stored or new.
+VERBAL_ORDER_AS_SIGNATURE = ("crm,Verbal Order,verbal_order,4,0.90", "crm,Verbal Order,contract_signed,4,0.90")
+
+
+def test_an_edited_seed_builds_the_models_reading_it_again_from_every_load(homes: Homes, tmp_path: Path) -> None:
+    project = project_with_edited_seed(tmp_path, "stage_milestones", *VERBAL_ORDER_AS_SIGNATURE)
+    selected = " ".join(("stage_milestones", *SEED_READING_MODELS))
+    builds = {}
+    for home, refresh in ((homes.incremental, []), (homes.full, ["--full-refresh"])):
+        # Named as the original: dbt's views name their database (the file's stem) in their SQL.
+        (tmp_path / home.name).mkdir()
+        builds[home] = shutil.copy(home / "build.duckdb", tmp_path / home.name / "build.duckdb")
+        result = run_dbt(["build", "--select", selected, *refresh], builds[home], tmp_path, project)
+        assert result.returncode == 0, result.stdout
+    edited_incremental, edited_full = builds[homes.incremental], builds[homes.full]
+    before = _compare(homes.incremental / "build.duckdb", edited_full, SEED_READING_MODELS)
+    for model, (rows, rows_full, unmatched) in _compare(edited_incremental, edited_full, SEED_READING_MODELS).items():
+        assert (rows, unmatched) == (rows_full, 0), model
+        # The edit changed the model: the build before it differs from both.
+        assert before[model][2] > 0, model
+
+
 # HubSpot's merges and associations come in files of their own, which the staging models apply to every
 # deal and engagement row of every load (the latest export that names a merge decides it).
 HUBSPOT_LOOKUPS = ("merged_deal_data", "deal_company_data", "engagement_deal_data", "engagement_contact_data")
@@ -293,7 +325,7 @@ def hubspot_homes(tmp_path_factory: pytest.TempPathFactory) -> Homes:
 
 
 def _model_tables(build_db: Path) -> list[str]:
-    """The tables dbt built (ledgers of merged loads aside, whose load ids differ per home)."""
+    """The tables dbt built (ledgers aside: merged loads, whose ids differ per home, and seed fingerprints)."""
     with duckdb.connect(str(build_db), read_only=True) as con:
         return [
             name
@@ -301,7 +333,7 @@ def _model_tables(build_db: Path) -> list[str]:
                 "select table_name from information_schema.tables "
                 "where table_schema = 'main' and table_type = 'BASE TABLE' order by 1"
             ).fetchall()
-            if not name.endswith("__loads")
+            if not name.endswith(("__loads", "__seeds"))
         ]
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -30,7 +29,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from test_dbt_unit import DBT_PROJECT_DIR, create_raw_tables, failed_nodes, load_exports, run_dbt
+from test_dbt_unit import (
+    DBT_PROJECT_DIR,
+    create_raw_tables,
+    failed_nodes,
+    load_exports,
+    project_with_edited_seed,
+    run_dbt,
+)
 
 from dealledger.demo.generator import generate_demo
 from dealledger.quality.expectations import validate_dataframe
@@ -590,31 +596,11 @@ def test_metricflow_gives_the_mart_values(fixture_pipeline: PipelineBuild):
 
 def test_a_stage_probability_outside_0_to_1_fails_the_seed_test(tmp_path: Path):
     """A probability written as a percentage (50 instead of 0.50) must stop the build."""
-    project, seeds = tmp_path / "dbt_project", tmp_path / "seeds"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    shutil.copytree(REPO_ROOT / "seeds", seeds)
-    milestones = seeds / "stage_milestones.csv"
-    milestones.write_text(milestones.read_text().replace("Proposal,proposal,3,0.50", "Proposal,proposal,3,50"))
-    project_yml = project / "dbt_project.yml"
-    project_yml.write_text(project_yml.read_text().replace("../seeds", str(seeds)))
-    dbt = Path(sys.executable).parent / "dbt"
-    result = subprocess.run(
-        [
-            str(dbt),
-            "build",
-            "--select",
-            "stage_milestones",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-        ],
-        env={**os.environ, "DEALLEDGER_BUILD_DB": str(tmp_path / "build.duckdb")},
-        capture_output=True,
-        text=True,
-        check=False,
+    project = project_with_edited_seed(
+        tmp_path, "stage_milestones", "Proposal,proposal,3,0.50", "Proposal,proposal,3,50"
     )
+    result = run_dbt(["build", "--select", "stage_milestones"], tmp_path / "build.duckdb", tmp_path, project)
     assert result.returncode != 0
-    failed = [name for name in failed_nodes(project) if "stage_probability" in name]
+    failed = [name for name in failed_nodes(tmp_path) if "stage_probability" in name]
     assert len(failed) == 1
     assert failed[0].startswith("test.dealledger.accepted_range_stage_milestones_stage_probability")

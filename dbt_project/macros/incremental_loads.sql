@@ -3,14 +3,75 @@
     Which loads a model has merged is kept beside it in `<model>__loads` (one row per load_id): reset before
     a full build, extended after every build, in the model's own transaction. A load removed from a raw
     table, or a changed staging model, needs `dbt build --full-refresh` (docs/benchmarks.md).
+    A seed the model reads is data that sales ops edit, not code: its fingerprint is kept in
+    `<model>__seeds`, and a model whose seeds changed since its last build is built again from every load.
 -#}
+
+{% macro merged_from_new_loads(unique_key, inputs) -%}
+    {#-
+        The config of a model that merges the loads of its `inputs` (model names) it has not seen into its
+        stored rows: `delete+insert` on unique_key, the ledger of merged loads kept by the hooks.
+    -#}
+    {%- set input_refs = [] -%}
+    {%- for input in inputs -%}
+        {%- do input_refs.append("ref('" ~ input ~ "')") -%}
+    {%- endfor -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=unique_key,
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ reset_processed_loads() }}",
+        post_hook="{{ record_processed_loads([" ~ input_refs | join(', ') ~ "]) }}",
+    ) }}
+{%- endmacro %}
 
 {% macro processed_loads_relation() -%}
     {{ this.schema }}.{{ this.identifier }}__loads
 {%- endmacro %}
 
+{% macro seed_fingerprints_relation() -%}
+    {{ this.schema }}.{{ this.identifier }}__seeds
+{%- endmacro %}
+
+{% macro seed_fingerprints_sql() -%}
+    {#- One row per seed the model depends on: its name and a hash of its rows (in a fixed order). -#}
+    {%- set seeds = [] -%}
+    {%- for node in model.depends_on.nodes if node.startswith('seed.') -%}
+        {%- do seeds.append(node.split('.')[-1]) -%}
+    {%- endfor -%}
+    {%- for seed in seeds | sort %}
+    select '{{ seed }}' as seed, md5(coalesce(string_agg(cast(seed_row as varchar), chr(10)
+        order by cast(seed_row as varchar)), '')) as fingerprint
+    from {{ ref(seed) }} as seed_row
+    union all
+    {%- endfor %}
+    select null::varchar as seed, null::varchar as fingerprint where false
+{%- endmacro %}
+
+{% macro seeds_unchanged() -%}
+    {#- Whether every seed the model reads is as it was when the model was last built (no ledger: unknown). -#}
+    {%- if not execute -%}
+        {%- do return(true) -%}
+    {%- endif -%}
+    {%- set stored = adapter.get_relation(database=this.database, schema=this.schema,
+                                          identifier=this.identifier ~ '__seeds') -%}
+    {%- if stored is none -%}
+        {%- do return(false) -%}
+    {%- endif -%}
+    {%- set now, stored = '(' ~ seed_fingerprints_sql() ~ ')', '(select * from ' ~ seed_fingerprints_relation() ~ ')' -%}
+    {%- set differing = run_query(
+        'select count(*) from ((' ~ now ~ ' except all ' ~ stored ~ ') union all (' ~ stored ~ ' except all ' ~ now ~ '))'
+    ).columns[0].values()[0] -%}
+    {%- do return(differing == 0) -%}
+{%- endmacro %}
+
 {% macro is_incremental_from_loads() -%}
-    {#- is_incremental(), refusing a model table built without its ledger (it would count loads twice). -#}
+    {#-
+        is_incremental(), unless a seed the model reads changed since its last build (then every load is read
+        again: reset_processed_loads empties the table); refusing a model table built without its ledger (it
+        would count loads twice).
+    -#}
     {%- if not is_incremental() -%}
         {%- do return(false) -%}
     {%- endif -%}
@@ -22,7 +83,7 @@
                 this ~ " exists without its ledger of merged loads; run `dbt build --full-refresh` once") }}
         {%- endif -%}
     {%- endif -%}
-    {%- do return(true) -%}
+    {%- do return(seeds_unchanged()) -%}
 {%- endmacro %}
 
 {% macro processed_load_ids() -%}
@@ -43,9 +104,14 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro is_new_load(load_id_column='load_id') -%}
+    {#- Whether a row's load is not merged into the model yet (only where is_incremental_from_loads()). -#}
+    {{ load_id_column }} not in ({{ processed_load_ids() }})
+{%- endmacro %}
+
 {% macro new_loads_only(load_id_column='load_id', also_every_row_where=none) -%}
     {%- if is_incremental_from_loads() %}
-    where {{ load_id_column }} not in ({{ processed_load_ids() }})
+    where {{ is_new_load(load_id_column) }}
         {%- if also_every_row_where %}
         or {{ also_every_row_where }}
         {%- endif %}
@@ -62,18 +128,28 @@
 {%- endmacro %}
 
 {% macro reset_processed_loads() -%}
-    {#- pre_hook: a full build starts the ledger afresh; an incremental one keeps it. -#}
-    {%- if is_incremental() -%}
+    {#-
+        pre_hook: a full build starts the ledger afresh; an incremental one keeps it, unless the model's seeds
+        changed: then the table is emptied too, for the build from every load to replace every row (merging
+        it into the stored rows would keep rows the seeds no longer give).
+    -#}
+    {%- if is_incremental_from_loads() -%}
         create table if not exists {{ processed_loads_relation() }} (load_id varchar)
     {%- else -%}
+        {%- if is_incremental() -%}
+        delete from {{ this }};
+        {%- endif %}
         create or replace table {{ processed_loads_relation() }} (load_id varchar)
     {%- endif -%}
 {%- endmacro %}
 
-{% macro record_processed_loads(input_relation, load_id_column='load_id') -%}
-    {#- post_hook: every load of the input is now merged into the model. -#}
+{% macro record_processed_loads(input_relations, load_id_column='load_id') -%}
+    {#- post_hook: every load of the inputs is now merged into the model, with the seeds as they are now. -#}
+    {%- for input_relation in input_relations %}
     insert into {{ processed_loads_relation() }}
     select distinct {{ load_id_column }}
     from {{ input_relation }}
-    where {{ load_id_column }} not in (select load_id from {{ processed_loads_relation() }})
+    where {{ load_id_column }} not in (select load_id from {{ processed_loads_relation() }});
+    {%- endfor %}
+    create or replace table {{ seed_fingerprints_relation() }} as {{ seed_fingerprints_sql() }}
 {%- endmacro %}

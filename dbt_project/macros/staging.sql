@@ -43,16 +43,19 @@
 {%- endmacro %}
 
 
-{% macro union_conformed(models, columns, only_new_loads=false, every_row_where=none) -%}
-    {#- The staging models of one entity stacked, in the column order of the generic model. -#}
+{% macro union_conformed(models, columns, only_new_loads=false, reselected_models=[]) -%}
+    {#-
+        The staging models of one entity stacked, in the column order of the generic model; with
+        only_new_loads, the rows of the loads not merged before, but every row of the reselected models.
+    -#}
     {%- for model in models %}
     select
         {%- for column in columns %}
         {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ ref(model) }}
-    {%- if only_new_loads %}
-    {{- new_loads_only(also_every_row_where=every_row_where) | indent(4) }}
+    {%- if only_new_loads and model not in reselected_models %}
+    {{- new_loads_only() | indent(4) }}
     {%- endif %}
     {%- if not loop.last %}
     union all
@@ -61,24 +64,24 @@
 {%- endmacro %}
 
 
-{% macro appended_union(models, columns, replaced_where=none) -%}
+{% macro appended_union(models, columns, reselected_models=[]) -%}
     {#-
         union_conformed as an incremental model that appends the rows of the loads it has not seen, so a daily
         run copies one day's rows instead of every row of every export again. Only for staging models whose
         rows depend on their own load alone: a staging row that a later load can change (HubSpot's merges and
-        associations, billing deletions) would stay as first appended, unless `replaced_where` names it:
-        the rows it selects are selected from every load in every run and replace their stored copies
-        (matched by their lineage, which the union's tests keep unique).
+        associations, billing deletions) would stay as first appended, unless its model is one of the
+        `reselected_models`: their rows are selected from every load in every run and replace their stored
+        copies (matched by their lineage, which the union's tests keep unique).
     -#}
     {{ config(
         materialized='incremental',
-        incremental_strategy='append' if replaced_where is none else 'delete+insert',
-        unique_key=none if replaced_where is none else ['source_file', 'source_content_hash', 'source_row'],
+        incremental_strategy='delete+insert' if reselected_models else 'append',
+        unique_key=['source_file', 'source_content_hash', 'source_row'] if reselected_models else none,
         on_schema_change='fail',
         pre_hook="{{ reset_processed_loads() }}",
-        post_hook="{{ record_processed_loads(this) }}",
+        post_hook="{{ record_processed_loads([this]) }}",
     ) }}
-    {{- union_conformed(models, columns, only_new_loads=true, every_row_where=replaced_where) }}
+    {{- union_conformed(models, columns, only_new_loads=true, reselected_models=reselected_models) }}
 {%- endmacro %}
 
 

@@ -11,5 +11,5 @@
         'lost_reason', 'quote_number', 'po_number', 'merged_into_deal_id', 'is_deleted',
         'source_file', 'source_content_hash', 'source_row', 'load_id', 'export_date', 'export_scope',
     ],
-    replaced_where='source_system in ' ~ sources_deciding_across_loads(),
+    reselected_models=['stg_hubspot__deals'],
 ) }}

@@ -3,16 +3,7 @@
 -- and the amount of the latest. Rows without a deal, stage or change time name no change and are left out.
 -- Incremental: only loads not merged before are read; each change they repeat is decided again among its
 -- new rows and its stored first and latest sighting, so the result is a full rebuild's in any load order.
-{{
-    config(
-        materialized='incremental',
-        unique_key='stage_change_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        pre_hook="{{ reset_processed_loads() }}",
-        post_hook="{{ record_processed_loads(ref('int_deal_stage_changes_unioned')) }}",
-    )
-}}
+{{ merged_from_new_loads('stage_change_id', ['int_deal_stage_changes_unioned']) }}
 
 with
 

@@ -6,16 +6,7 @@
 -- gives exactly as a full rebuild does, whatever order the exports arrive in). The records of a source whose
 -- staging decides across loads (sources_deciding_across_loads: HubSpot's merges) are decided again from all
 -- their rows in every run.
-{{
-    config(
-        materialized='incremental',
-        unique_key='deal_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        pre_hook="{{ reset_processed_loads() }}",
-        post_hook="{{ record_processed_loads(ref('int_deal_records_unioned')) }}",
-    )
-}}
+{{ merged_from_new_loads('deal_id', ['int_deal_records_unioned']) }}
 
 with
 

@@ -3,17 +3,24 @@
 -- milestone is contract_signed) and date, with known_from_date, the first day it was both
 -- in an export and not in the future (max(event date, first export date showing it)). "As of D" uses
 -- only rows with known_from_date <= D, so a late-exported activity does not rewrite earlier days.
+-- Incremental: the loads not merged before give their touchpoints, each merged with its stored row by the
+-- earliest known_from_date (a minimum in any order of loads, so the same as a full build). An edited
+-- stage_milestones (which stages are signatures) builds it again from every load.
+{{ merged_from_new_loads(['deal_id', 'touchpoint_kind', 'touchpoint_date'], ['stg_crm__activities', 'stg_crm__deal_stage_changes']) }}
+
 with
 
 activity_rows as (
 
     select * from {{ ref('stg_crm__activities') }}
+    {{ new_loads_only() }}
 
 ),
 
 stage_change_rows as not materialized (
 
     select * from {{ ref('stg_crm__deal_stage_changes') }}
+    {{ new_loads_only() }}
 
 ),
 
@@ -85,7 +92,7 @@ unioned as (
 
 ),
 
-final as (
+new_touchpoints as (
 
     select
         deal_id,
@@ -93,6 +100,34 @@ final as (
         touchpoint_date,
         greatest(touchpoint_date, first_export_date) as known_from_date
     from unioned
+
+),
+
+final as (
+
+    {% if is_incremental_from_loads() %}
+    select
+        deal_id,
+        touchpoint_kind,
+        touchpoint_date,
+        min(known_from_date) as known_from_date
+    from (
+        select * from new_touchpoints
+        union all
+        select stored.*
+        from {{ this }} as stored
+        semi join new_touchpoints
+            on new_touchpoints.deal_id = stored.deal_id
+            and new_touchpoints.touchpoint_kind = stored.touchpoint_kind
+            and new_touchpoints.touchpoint_date = stored.touchpoint_date
+    )
+    group by
+        deal_id,
+        touchpoint_kind,
+        touchpoint_date
+    {% else %}
+    select * from new_touchpoints
+    {% endif %}
 
 )
 
