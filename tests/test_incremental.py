@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -259,6 +260,46 @@ def test_a_changes_export_gives_the_numbers_of_a_full_export(homes: Homes, chang
     _assert_same_marts(changes_homes.full, homes.full, ignored=("source_file", "source_row"))
     with pytest.raises(AssertionError):
         _assert_same_marts(changes_homes.full, homes.full)
+
+
+@pytest.fixture(scope="module")
+def deletion_homes(homes: Homes, tmp_path_factory: pytest.TempPathFactory) -> tuple[Homes, str]:
+    """`homes`' CRM deleting an open deal without a trace: a full deals export the day after the newest,
+    which lacks it. Delivered to a copy of the incremental home, and with every other file to a new home;
+    the deal's id."""
+    exports = _demo_exports(tmp_path_factory)
+    (newest_deals,) = [path for path in exports.crm_days[-1] if path.name.startswith("crm_deals_")]
+    header, *rows = newest_deals.read_text(encoding="utf-8").splitlines(keepends=True)
+    deleted = next(row for row in rows if ",Closed " not in row)
+    newest_day = datetime.strptime(newest_deals.stem.rsplit("_", 1)[1], "%Y%m%d")
+    next_day = (newest_day + timedelta(days=1)).strftime("%Y%m%d")
+    deletion = tmp_path_factory.mktemp("deletion") / f"crm_deals_{next_day}.csv"
+    deletion.write_text(header + "".join(row for row in rows if row != deleted), encoding="utf-8")
+
+    incremental = tmp_path_factory.mktemp("deletion_incremental") / "home"
+    shutil.copytree(homes.incremental, incremental)
+    _deliver([deletion], incremental / "inbox")
+    full = tmp_path_factory.mktemp("deletion_full")
+    _deliver([*exports.every_file, deletion], full / "inbox")
+    exit_codes = [_run(incremental), _run(full)]
+    return Homes(incremental, full, exit_codes, []), f"crm:{deleted.split(',', 1)[0]}"
+
+
+def test_a_deal_missing_from_a_new_full_export_is_absent_after_an_incremental_run(deletion_homes) -> None:
+    homes, deal_id = deletion_homes
+    assert homes.exit_codes == [0, 0]
+    _assert_same_marts(homes.incremental, homes.full)
+    models = sorted(MERGING_MODELS | APPENDING_MODELS)
+    for model, (rows_incremental, rows_full, unmatched) in _compare(
+        homes.incremental / "build.duckdb", homes.full / "build.duckdb", models
+    ).items():
+        assert (rows_incremental, unmatched) == (rows_full, 0), model
+    with duckdb.connect(str(homes.incremental / "build.duckdb"), read_only=True) as con:
+        current_state = con.execute(
+            "select record_state from int_deal_states_historized where deal_id = ? and is_current", [deal_id]
+        ).fetchone()
+    # Not in the new load, yet decided again: the new full export of its CRM lacks it.
+    assert current_state == ("absent",)
 
 
 # Sales ops decide that a verbal order is a signature: every CRM verbal order becomes a contract_signed
