@@ -101,7 +101,12 @@ def _whole_frame_batches():
     serialized to YAML)."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.execution_engine import pandas_execution_engine
 
+    # GE fingerprints every DataFrame under this many bytes (an md5 over pandas' hash of every value) as a
+    # batch marker, which nothing here reads: half of fct_deal_events' validation time at 1M deals. GE 1.x
+    # reads the module constant at each batch; 0 turns the fingerprint off.
+    pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return (
