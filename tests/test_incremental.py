@@ -325,6 +325,25 @@ def test_an_edited_seed_builds_the_models_reading_it_again_from_every_load(homes
         assert before[model][2] > 0, model
 
 
+def test_a_model_table_built_before_it_was_incremental_is_built_again_from_every_load(
+    homes: Homes, tmp_path: Path
+) -> None:
+    # A build database from before int_deal_states_historized was incremental: the table, no ledger; and a
+    # row a merge would keep (a stale copy).
+    model = "int_deal_states_historized"
+    build = tmp_path / "home" / "build.duckdb"
+    build.parent.mkdir()
+    shutil.copy(homes.incremental / "build.duckdb", build)
+    with duckdb.connect(str(build)) as con:
+        con.execute(f"drop table {model}__loads")
+        con.execute(f"drop table {model}__seeds")
+        con.execute(f"insert into {model} select * from {model} limit 1")
+    result = run_dbt(["run", "--select", model], build, tmp_path)
+    assert result.returncode == 0, result.stdout
+    rows, rows_full, unmatched = _compare(build, homes.full / "build.duckdb", [model])[model]
+    assert (rows, unmatched) == (rows_full, 0)
+
+
 # HubSpot's merges and associations come in files of their own, which the staging models apply to every
 # deal and engagement row of every load (the latest export that names a merge decides it).
 HUBSPOT_LOOKUPS = ("merged_deal_data", "deal_company_data", "engagement_deal_data", "engagement_contact_data")

@@ -68,20 +68,17 @@
 
 {% macro is_incremental_from_loads() -%}
     {#-
-        is_incremental(), unless a seed the model reads changed since its last build (then every load is read
-        again: reset_processed_loads empties the table); refusing a model table built without its ledger (it
-        would count loads twice).
+        is_incremental(), unless the stored table cannot be merged into: a seed the model reads changed since
+        its last build, or the table has no ledger of merged loads (built before the model was incremental;
+        merging into it would count its loads twice). Then every load is read again, and
+        reset_processed_loads empties the table first.
     -#}
     {%- if not is_incremental() -%}
         {%- do return(false) -%}
     {%- endif -%}
-    {%- if execute -%}
-        {%- set ledger = adapter.get_relation(database=this.database, schema=this.schema,
-                                              identifier=this.identifier ~ '__loads') -%}
-        {%- if ledger is none -%}
-            {{ exceptions.raise_compiler_error(
-                this ~ " exists without its ledger of merged loads; run `dbt build --full-refresh` once") }}
-        {%- endif -%}
+    {%- if execute and adapter.get_relation(database=this.database, schema=this.schema,
+                                            identifier=this.identifier ~ '__loads') is none -%}
+        {%- do return(false) -%}
     {%- endif -%}
     {%- do return(seeds_unchanged()) -%}
 {%- endmacro %}
@@ -129,9 +126,10 @@
 
 {% macro reset_processed_loads() -%}
     {#-
-        pre_hook: a full build starts the ledger afresh; an incremental one keeps it, unless the model's seeds
-        changed: then the table is emptied too, for the build from every load to replace every row (merging
-        it into the stored rows would keep rows the seeds no longer give).
+        pre_hook: a full build starts the ledger afresh; an incremental one keeps it, unless the stored table
+        cannot be merged into (is_incremental_from_loads): then the table is emptied too, for the build from
+        every load to replace every row (merged into the stored rows, it would keep rows the seeds no longer
+        give, or count loads twice).
     -#}
     {%- if is_incremental_from_loads() -%}
         create table if not exists {{ processed_loads_relation() }} (load_id varchar)
