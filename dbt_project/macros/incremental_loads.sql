@@ -59,9 +59,11 @@
     {%- if stored is none -%}
         {%- do return(false) -%}
     {%- endif -%}
-    {%- set now, stored = '(' ~ seed_fingerprints_sql() ~ ')', '(select * from ' ~ seed_fingerprints_relation() ~ ')' -%}
+    {%- set current_sql = '(' ~ seed_fingerprints_sql() ~ ')' -%}
+    {%- set stored_sql = '(select * from ' ~ seed_fingerprints_relation() ~ ')' -%}
     {%- set differing = run_query(
-        'select count(*) from ((' ~ now ~ ' except all ' ~ stored ~ ') union all (' ~ stored ~ ' except all ' ~ now ~ '))'
+        'select count(*) from ((' ~ current_sql ~ ' except all ' ~ stored_sql ~ ') union all ('
+        ~ stored_sql ~ ' except all ' ~ current_sql ~ '))'
     ).columns[0].values()[0] -%}
     {%- do return(differing == 0) -%}
 {%- endmacro %}
