@@ -36,8 +36,6 @@ MERGING_MODELS = {
     "int_deal_touchpoints_unioned",
     "int_deal_states_historized",  # the records the new loads change, decided again
 }
-# The incremental models that read a seed (stage_milestones, both).
-SEED_READING_MODELS = ["int_deal_touchpoints_unioned", "int_deal_states_historized"]
 APPENDING_MODELS = {
     "int_deal_records_unioned",  # HubSpot's rows replaced in every run
     "int_activity_records_unioned",  # HubSpot's rows replaced in every run
@@ -46,6 +44,16 @@ APPENDING_MODELS = {
     "int_contact_records_unioned",
     "int_deal_stage_changes_unioned",
 }
+# Built whole, but only in a run whose raw tables upstream got a load (billing: a CRM-only run keeps them).
+REBUILT_MODELS = {
+    "int_invoice_records_unioned",
+    "int_invoice_line_records_unioned",
+    "int_invoices_deduplicated",
+    "int_invoice_lines_deduplicated",
+}
+INCREMENTAL_MODELS = MERGING_MODELS | APPENDING_MODELS | REBUILT_MODELS
+# The incremental models that read a seed (stage_milestones, both).
+SEED_READING_MODELS = ["int_deal_touchpoints_unioned", "int_deal_states_historized"]
 
 
 @dataclass(frozen=True)
@@ -197,11 +205,11 @@ def test_every_incremental_model_is_compared(dbt_manifest: Path) -> None:
     incremental = {
         node["name"] for node in manifest["nodes"].values() if node["config"].get("materialized") == "incremental"
     }
-    assert incremental == MERGING_MODELS | APPENDING_MODELS
+    assert incremental == INCREMENTAL_MODELS
 
 
 def test_incremental_models_equal_a_full_rebuild(homes: Homes) -> None:
-    models = sorted(MERGING_MODELS | APPENDING_MODELS)
+    models = sorted(INCREMENTAL_MODELS)
     compared = _compare(homes.incremental / "build.duckdb", homes.full / "build.duckdb", models)
     for model, (rows_incremental, rows_full, unmatched) in compared.items():
         assert rows_incremental == rows_full > 0, model
@@ -242,7 +250,7 @@ def changes_homes(tmp_path_factory: pytest.TempPathFactory) -> Homes:
 def test_a_changes_export_is_merged_incrementally_as_a_full_rebuild_would(changes_homes: Homes) -> None:
     assert changes_homes.exit_codes == [0, 0, 0]
     _assert_same_marts(changes_homes.incremental, changes_homes.full)
-    models = sorted(MERGING_MODELS | APPENDING_MODELS)
+    models = sorted(INCREMENTAL_MODELS)
     for model, (rows_incremental, rows_full, unmatched) in _compare(
         changes_homes.incremental / "build.duckdb", changes_homes.full / "build.duckdb", models
     ).items():
@@ -289,7 +297,7 @@ def test_a_deal_missing_from_a_new_full_export_is_absent_after_an_incremental_ru
     homes, deal_id = deletion_homes
     assert homes.exit_codes == [0, 0]
     _assert_same_marts(homes.incremental, homes.full)
-    models = sorted(MERGING_MODELS | APPENDING_MODELS)
+    models = sorted(INCREMENTAL_MODELS)
     for model, (rows_incremental, rows_full, unmatched) in _compare(
         homes.incremental / "build.duckdb", homes.full / "build.duckdb", models
     ).items():
@@ -342,6 +350,30 @@ def test_a_model_table_built_before_it_was_incremental_is_built_again_from_every
     assert result.returncode == 0, result.stdout
     rows, rows_full, unmatched = _compare(build, homes.full / "build.duckdb", [model])[model]
     assert (rows, unmatched) == (rows_full, 0)
+
+
+def test_a_billing_model_is_built_again_only_in_a_run_with_a_load_upstream(homes: Homes, tmp_path: Path) -> None:
+    model = "int_invoices_deduplicated"
+    build = tmp_path / "home" / "build.duckdb"
+    build.parent.mkdir()
+    shutil.copy(homes.incremental / "build.duckdb", build)
+
+    def markers_after_a_run() -> int:
+        result = run_dbt(["run", "--select", model], build, tmp_path)
+        assert result.returncode == 0, result.stdout
+        with duckdb.connect(str(build), read_only=True) as con:
+            return con.execute(f"select count(*) from {model} where invoice_id = 'marker'").fetchone()[0]
+
+    # A row no build gives: it stays while nothing upstream changes, and goes with the next build.
+    with duckdb.connect(str(build)) as con:
+        con.execute(f"insert into {model} select * replace ('marker' as invoice_id) from {model} limit 1")
+    assert markers_after_a_run() == 1
+    # A load of a raw table two models below it (through int_invoice_records_unioned and staging).
+    with duckdb.connect(str(build)) as con:
+        con.execute(
+            "insert into raw_billing.invoices select * replace ('later' as _load_id) from raw_billing.invoices limit 1"
+        )
+    assert markers_after_a_run() == 0
 
 
 # HubSpot's merges and associations come in files of their own, which the staging models apply to every
@@ -406,7 +438,7 @@ def test_hubspot_merges_and_associations_of_a_later_run_reach_earlier_rows(hubsp
     models = _model_tables(build[1])
     assert _model_tables(build[0]) == models
     assert {"fct_deals", "int_deal_records_unioned", "int_activity_records_unioned"} <= set(models)
-    assert set(models) >= MERGING_MODELS | APPENDING_MODELS
+    assert set(models) >= INCREMENTAL_MODELS
     for model, (rows_incremental, rows_full, unmatched) in _compare(*build, models).items():
         assert (rows_incremental, unmatched) == (rows_full, 0), model
     with duckdb.connect(str(build[0]), read_only=True) as con:

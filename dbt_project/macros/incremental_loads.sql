@@ -26,6 +26,65 @@
     ) }}
 {%- endmacro %}
 
+{% macro rebuilt_on_new_loads() -%}
+    {#-
+        The config of a model whose rows the loads decide across each other (billing: a later export deletes
+        or voids a document of every load, renames a customer), so it cannot merge new loads into stored
+        rows: it is built whole, from every load, but only in a run where a raw table upstream of it got a
+        load it has not seen (or its seeds changed); otherwise its stored rows stay as they are. Its ledger
+        holds the loads of every raw table upstream (raw_source_relations).
+    -#}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ reset_processed_loads(rebuilt_whole=true) }}",
+        post_hook="{{ record_processed_loads(raw_source_relations(), load_id_column='_load_id') }}",
+    ) }}
+{%- endmacro %}
+
+{% macro raw_source_relations() -%}
+    {#-
+        Every raw table the model reads, through any number of models (from the manifest's graph): their
+        loads are what the model's rows can depend on, not the loads its inputs' rows show (a staging row
+        carries its own file's load, not that of the customers export that named its customer).
+    -#}
+    {%- set frontier, relations = [], [] -%}
+    {%- do frontier.extend(model.depends_on.nodes) -%}
+    {%- for depth in range(20) if frontier -%}
+        {%- set current = frontier[:] -%}
+        {%- do frontier.clear() -%}
+        {%- for node_id in current -%}
+            {%- if node_id.startswith('source.') and graph.sources[node_id].relation_name not in relations -%}
+                {%- do relations.append(graph.sources[node_id].relation_name) -%}
+            {%- elif node_id.startswith('model.') -%}
+                {%- do frontier.extend(graph.nodes[node_id].depends_on.nodes) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- do return(relations | sort) -%}
+{%- endmacro %}
+
+{% macro kept_as_built() -%}
+    {#- For a rebuilt_on_new_loads model: whether no raw table upstream has a load it has not seen. -#}
+    {%- if not is_incremental_from_loads() -%}
+        {%- do return(false) -%}
+    {%- endif -%}
+    {%- set processed, probes = processed_load_ids(), ['(select 1 where false)'] -%}
+    {%- for relation in raw_source_relations() -%}
+        {%- do probes.append('(select 1 from ' ~ relation ~ ' where _load_id not in (' ~ processed ~ ') limit 1)') -%}
+    {%- endfor -%}
+    {%- set new_loads = run_query('select count(*) from (' ~ probes | join(' union all ') ~ ')') -%}
+    {%- do return(new_loads.columns[0].values()[0] == 0) -%}
+{%- endmacro %}
+
+{% macro unless_kept_as_built() -%}
+    {#- A rebuilt_on_new_loads model's final filter: no row to append when its stored rows stay. -#}
+    {%- if kept_as_built() %}
+    where false
+    {%- endif %}
+{%- endmacro %}
+
 {% macro processed_loads_relation() -%}
     {{ this.schema }}.{{ this.identifier }}__loads
 {%- endmacro %}
@@ -126,14 +185,14 @@
     ('hubspot')
 {%- endmacro %}
 
-{% macro reset_processed_loads() -%}
+{% macro reset_processed_loads(rebuilt_whole=false) -%}
     {#-
         pre_hook: a full build starts the ledger afresh; an incremental one keeps it, unless the stored table
         cannot be merged into (is_incremental_from_loads): then the table is emptied too, for the build from
         every load to replace every row (merged into the stored rows, it would keep rows the seeds no longer
         give, or count loads twice).
     -#}
-    {%- if is_incremental_from_loads() -%}
+    {%- if (kept_as_built() if rebuilt_whole else is_incremental_from_loads()) -%}
         create table if not exists {{ processed_loads_relation() }} (load_id varchar)
     {%- else -%}
         {%- if is_incremental() -%}
@@ -147,7 +206,7 @@
     {#- post_hook: every load of the inputs is now merged into the model, with the seeds as they are now. -#}
     {%- for input_relation in input_relations %}
     insert into {{ processed_loads_relation() }}
-    select distinct {{ load_id_column }}
+    select distinct {{ load_id_column }} as load_id
     from {{ input_relation }}
     where {{ load_id_column }} not in (select load_id from {{ processed_loads_relation() }});
     {%- endfor %}

@@ -2,6 +2,8 @@
 -- stg_billing__invoice_lines (QuickBooks subtotal lines are not lines: staging leaves them out). The lines
 -- of a document int_invoice_records_unioned leaves out as deleted are left out too; lines of a document
 -- never exported stay (nothing is dropped for a missing parent).
+{{ rebuilt_on_new_loads() }}
+
 with
 
 unioned as (
@@ -56,3 +58,4 @@ final as (
 )
 
 select * from final
+{{- unless_kept_as_built() }}

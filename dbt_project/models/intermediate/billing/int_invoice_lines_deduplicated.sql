@@ -1,6 +1,8 @@
 -- Every invoice line once across the overlapping monthly exports: one row per invoice_id and line_number,
 -- the state of the latest export.
--- A full table, not incremental: see int_invoices_deduplicated.
+-- Built whole in a run with a new load upstream only: see int_invoices_deduplicated.
+{{ rebuilt_on_new_loads() }}
+
 with
 
 ranked as (
@@ -37,3 +39,4 @@ final as (
 )
 
 select * from final
+{{- unless_kept_as_built() }}

@@ -2,6 +2,8 @@
 -- in the columns of stg_billing__invoices. A document whose latest exported state is deleted in its
 -- source (a QuickBooks invoice deleted, a Stripe credit note voided) is left out with all its rows: an
 -- earlier export's copy must not bring it back.
+{{ rebuilt_on_new_loads() }}
+
 with
 
 document_rows as (
@@ -62,3 +64,4 @@ final as (
 )
 
 select * from final
+{{- unless_kept_as_built() }}

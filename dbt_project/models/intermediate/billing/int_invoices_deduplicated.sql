@@ -1,9 +1,12 @@
 -- Every billing document once, although monthly exports overlap: one row per invoice_id (the accounting
 -- system's unique key), the state of the latest export. Two documents printed with the same invoice_number
 -- keep their own invoice_ids and stay two documents.
--- A full table, not incremental: the billing sources' staging decides across loads (a QuickBooks document
+-- Built whole, not merged per load: the billing sources' staging decides across loads (a QuickBooks document
 -- deleted by a later export loses its rows of every export, QuickBooks customer names come from the latest
--- customer export, Stripe credit notes look up the invoices of every load), so stored rows can go stale.
+-- customer export, Stripe credit notes look up the invoices of every load), so stored rows can go stale. But
+-- only in a run with a new load upstream (rebuilt_on_new_loads): a CRM-only day leaves it as it is.
+{{ rebuilt_on_new_loads() }}
+
 with
 
 invoice_rows as (
@@ -55,3 +58,4 @@ final as (
 )
 
 select * from final
+{{- unless_kept_as_built() }}
