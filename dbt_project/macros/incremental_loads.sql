@@ -3,8 +3,10 @@
     Which loads a model has merged is kept beside it in `<model>__loads` (one row per load_id): reset before
     a full build, extended after every build, in the model's own transaction. A load removed from a raw
     table, or a changed staging model, needs `dbt build --full-refresh` (docs/benchmarks.md).
-    A seed the model reads is data that sales ops edit, not code: its fingerprint is kept in
-    `<model>__seeds`, and a model whose seeds changed since its last build is built again from every load.
+    Reference data the model reads whole is not in the loads: every seed upstream (data that sales ops
+    edit, not code) and the lookup columns a model names. Its fingerprint is kept in
+    `<model>__reference_data`, and a model whose reference data changed since its last build is built
+    again from every load.
 -#}
 
 {% macro merged_from_new_loads(unique_key, inputs) -%}
@@ -31,7 +33,7 @@
         The config of a model whose rows the loads decide across each other (billing: a later export deletes
         or voids a document of every load, renames a customer), so it cannot merge new loads into stored
         rows: it is built whole, from every load, but only in a run where a raw table upstream of it got a
-        load it has not seen (or its seeds changed); otherwise its stored rows stay as they are. Its ledger
+        load it has not seen (or its reference data changed); otherwise its stored rows stay as they are. Its ledger
         holds the loads of every raw table upstream (raw_source_relations).
     -#}
     {{ config(
@@ -43,24 +45,34 @@
     ) }}
 {%- endmacro %}
 
-{% macro raw_source_relations() -%}
-    {#-
-        Every raw table the model reads, through any number of models (from the manifest's graph): their
-        loads are what the model's rows can depend on, not the loads its inputs' rows show (a staging row
-        carries its own file's load, not that of the customers export that named its customer).
-    -#}
-    {%- set frontier, relations = [], [] -%}
+{% macro upstream_node_ids() -%}
+    {#- Every node the model reads, through any number of models (from the manifest's graph). -#}
+    {%- set frontier, found = [], [] -%}
     {%- do frontier.extend(model.depends_on.nodes) -%}
     {%- for depth in range(20) if frontier -%}
         {%- set current = frontier[:] -%}
         {%- do frontier.clear() -%}
         {%- for node_id in current -%}
-            {%- if node_id.startswith('source.') and graph.sources[node_id].relation_name not in relations -%}
-                {%- do relations.append(graph.sources[node_id].relation_name) -%}
-            {%- elif node_id.startswith('model.') -%}
-                {%- do frontier.extend(graph.nodes[node_id].depends_on.nodes) -%}
+            {%- if node_id not in found -%}
+                {%- do found.append(node_id) -%}
+                {%- if node_id.startswith('model.') -%}
+                    {%- do frontier.extend(graph.nodes[node_id].depends_on.nodes) -%}
+                {%- endif -%}
             {%- endif -%}
         {%- endfor -%}
+    {%- endfor -%}
+    {%- do return(found) -%}
+{%- endmacro %}
+
+{% macro raw_source_relations() -%}
+    {#-
+        Every raw table upstream of the model: their loads are what the model's rows can depend on, not the
+        loads its inputs' rows show (a staging row carries its own file's load, not that of the customers
+        export that named its customer).
+    -#}
+    {%- set relations = [] -%}
+    {%- for node_id in upstream_node_ids() if node_id.startswith('source.') -%}
+        {%- do relations.append(graph.sources[node_id].relation_name) -%}
     {%- endfor -%}
     {%- do return(relations | sort) -%}
 {%- endmacro %}
@@ -89,37 +101,51 @@
     {{ this.schema }}.{{ this.identifier }}__loads
 {%- endmacro %}
 
-{% macro seed_fingerprints_relation() -%}
-    {{ this.schema }}.{{ this.identifier }}__seeds
+{% macro reference_data_relation() -%}
+    {{ this.schema }}.{{ this.identifier }}__reference_data
 {%- endmacro %}
 
-{% macro seed_fingerprints_sql() -%}
-    {#- One row per seed the model depends on: its name and a hash of its rows (in a fixed order). -#}
-    {%- set seeds = [] -%}
-    {%- for node in model.depends_on.nodes if node.startswith('seed.') -%}
-        {%- do seeds.append(node.split('.')[-1]) -%}
+{% macro reference_data_fingerprints_sql() -%}
+    {#-
+        One row per piece of reference data the model reads: its name and a hash of its rows in a fixed
+        order. Every seed upstream, whole (through any model: an edited stage_milestones changes the
+        milestones that int_deal_states_historized hands on); and the columns of lookup models that the
+        model's config names in `meta.fingerprinted_lookups` ({model: [columns]}), only those, for the rest
+        change with every export (lineage, last export date).
+    -#}
+    {#-
+        Relations from the graph (empty while dbt parses), not ref(): a seed two models up is no dependency
+        dbt parsed for this one.
+    -#}
+    {%- set parts = [] -%}
+    {%- for node_id in upstream_node_ids() if node_id.startswith('seed.') -%}
+        {%- do parts.append((graph.nodes[node_id].name, graph.nodes[node_id].relation_name, 'reference_row')) -%}
     {%- endfor -%}
-    {%- for seed in seeds | sort %}
-    select '{{ seed }}' as seed, md5(coalesce(string_agg(cast(seed_row as varchar), chr(10)
-        order by cast(seed_row as varchar)), '')) as fingerprint
-    from {{ ref(seed) }} as seed_row
+    {%- for lookup, columns in (model.config.meta.get('fingerprinted_lookups') or {}).items() if execute -%}
+        {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ lookup] -%}
+        {%- do parts.append((lookup, node.relation_name, '(' ~ columns | join(', ') ~ ')')) -%}
+    {%- endfor -%}
+    {%- for name, relation, row_expression in parts | sort %}
+    select '{{ name }}' as reference_data, md5(coalesce(string_agg(cast({{ row_expression }} as varchar), chr(10)
+        order by cast({{ row_expression }} as varchar)), '')) as fingerprint
+    from {{ relation }} as reference_row
     union all
     {%- endfor %}
-    select null::varchar as seed, null::varchar as fingerprint where false
+    select null::varchar as reference_data, null::varchar as fingerprint where false
 {%- endmacro %}
 
-{% macro seeds_unchanged() -%}
-    {#- Whether every seed the model reads is as it was when the model was last built (no ledger: unknown). -#}
+{% macro reference_data_unchanged() -%}
+    {#- Whether the model's reference data is as it was when the model was last built (no ledger: unknown). -#}
     {%- if not execute -%}
         {%- do return(true) -%}
     {%- endif -%}
     {%- set stored = adapter.get_relation(database=this.database, schema=this.schema,
-                                          identifier=this.identifier ~ '__seeds') -%}
+                                          identifier=this.identifier ~ '__reference_data') -%}
     {%- if stored is none -%}
         {%- do return(false) -%}
     {%- endif -%}
-    {%- set current_sql = '(' ~ seed_fingerprints_sql() ~ ')' -%}
-    {%- set stored_sql = '(select * from ' ~ seed_fingerprints_relation() ~ ')' -%}
+    {%- set current_sql = '(' ~ reference_data_fingerprints_sql() ~ ')' -%}
+    {%- set stored_sql = '(select * from ' ~ reference_data_relation() ~ ')' -%}
     {%- set differing = run_query(
         'select count(*) from ((' ~ current_sql ~ ' except all ' ~ stored_sql ~ ') union all ('
         ~ stored_sql ~ ' except all ' ~ current_sql ~ '))'
@@ -129,8 +155,8 @@
 
 {% macro is_incremental_from_loads() -%}
     {#-
-        is_incremental(), unless the stored table cannot be merged into: a seed the model reads changed since
-        its last build, or the table has no ledger of merged loads (built before the model was incremental;
+        is_incremental(), unless the stored table cannot be merged into: reference data the model reads
+        (reference_data_fingerprints_sql) changed since its last build, or the table has no ledger of merged loads (built before the model was incremental;
         merging into it would count its loads twice). Then every load is read again, and
         reset_processed_loads empties the table first.
     -#}
@@ -141,7 +167,7 @@
                                             identifier=this.identifier ~ '__loads') is none -%}
         {%- do return(false) -%}
     {%- endif -%}
-    {%- do return(seeds_unchanged()) -%}
+    {%- do return(reference_data_unchanged()) -%}
 {%- endmacro %}
 
 {% macro processed_load_ids() -%}
@@ -176,6 +202,54 @@
     {%- endif %}
 {%- endmacro %}
 
+{% macro replaced_per_deal_record(fingerprinted_lookups={}) -%}
+    {#-
+        The config of a model downstream of int_deal_states_historized whose rows of a CRM deal record
+        depend on that record's versions alone (and on lookups read whole, fingerprinted): a run deletes
+        the rows of the records it decides again (deal_records_decided_again, as the states model does)
+        and appends theirs, read `where deal_id in` that set. Its ledger holds the deal records' loads.
+    -#}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        meta={'fingerprinted_lookups': fingerprinted_lookups},
+        pre_hook="{{ reset_processed_loads() }}; {{ delete_deal_records_decided_again() }}",
+        post_hook="{{ record_processed_loads([ref('int_deal_records_unioned')]) }}",
+    ) }}
+{%- endmacro %}
+
+{% macro deal_records_decided_again() -%}
+    {#-
+        The CRM deal records whose versions a run decides again (only where is_incremental_from_loads()):
+        a record in a new load; every record of a CRM with a new full export (a record it lacks gets an
+        'absent' version); every record of a CRM whose staging decides rows across loads (HubSpot's merges).
+    -#}
+    select distinct deal_id
+    from {{ ref('int_deal_records_unioned') }}
+    where {{ is_new_load() }}
+       or source_system in {{ sources_deciding_across_loads() }}
+       or source_system in (
+           select source_system
+           from {{ ref('int_deal_records_unioned') }}
+           where {{ is_new_load() }}
+             and export_scope = 'full'
+       )
+{%- endmacro %}
+
+{% macro delete_deal_records_decided_again() -%}
+    {%- if is_incremental_from_loads() -%}
+        delete from {{ this }} where deal_id in ({{ deal_records_decided_again() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro only_deal_records_decided_again(deal_id_column='deal_id') -%}
+    {#- A replaced_per_deal_record model's filter on its inputs' rows. -#}
+    {%- if is_incremental_from_loads() %}
+    where {{ deal_id_column }} in ({{ deal_records_decided_again() }})
+    {%- endif %}
+{%- endmacro %}
+
 {% macro sources_deciding_across_loads() -%}
     {#-
         The CRM sources whose staging gives a row values that other loads decide (HubSpot: a merge or a
@@ -189,8 +263,8 @@
     {#-
         pre_hook: a full build starts the ledger afresh; an incremental one keeps it, unless the stored table
         cannot be merged into (is_incremental_from_loads): then the table is emptied too, for the build from
-        every load to replace every row (merged into the stored rows, it would keep rows the seeds no longer
-        give, or count loads twice).
+        every load to replace every row (merged into the stored rows, it would keep rows the reference data
+        no longer gives, or count loads twice).
     -#}
     {%- if (kept_as_built() if rebuilt_whole else is_incremental_from_loads()) -%}
         create table if not exists {{ processed_loads_relation() }} (load_id varchar)
@@ -203,12 +277,12 @@
 {%- endmacro %}
 
 {% macro record_processed_loads(input_relations, load_id_column='load_id') -%}
-    {#- post_hook: every load of the inputs is now merged into the model, with the seeds as they are now. -#}
+    {#- post_hook: every load of the inputs is now merged into the model, with its reference data as it is now. -#}
     {%- for input_relation in input_relations %}
     insert into {{ processed_loads_relation() }}
     select distinct {{ load_id_column }} as load_id
     from {{ input_relation }}
     where {{ load_id_column }} not in (select load_id from {{ processed_loads_relation() }});
     {%- endfor %}
-    create or replace table {{ seed_fingerprints_relation() }} as {{ seed_fingerprints_sql() }}
+    create or replace table {{ reference_data_relation() }} as {{ reference_data_fingerprints_sql() }}
 {%- endmacro %}

@@ -2,11 +2,18 @@
 -- (one value, the total), 'owner' (the rep), 'team' (the rep's team in the latest users export),
 -- 'lead_source' and 'stage' (the milestone). A missing value is '(unknown)', so every version counts
 -- once per dimension and the values of a dimension add up to 'all'.
+-- Incremental per deal record, as int_deal_states_historized: the rows of the records it decided again
+-- are replaced. A rep moving to another team changes the team of every version of their deals: then
+-- every row is built again (the users' team is fingerprinted).
+{{ replaced_per_deal_record(fingerprinted_lookups={'int_users_deduplicated': ['owner_id', 'team']}) }}
+-- depends_on: {{ ref('int_deal_records_unioned') }}
+
 with
 
 deal_states as (
 
     select * from {{ ref('int_deal_states_historized') }}
+    {{ only_deal_records_decided_again() }}
 
 ),
 
@@ -20,6 +27,7 @@ with_team as (
 
     select
         deal_states.deal_version_id,
+        deal_states.deal_id,
         deal_states.owner_id,
         users.team,
         deal_states.lead_source,
@@ -41,6 +49,7 @@ unpivoted as (
     ] %}
     select
         deal_version_id,
+        deal_id,
         '{{ dimension_name }}' as dimension_name,
         coalesce(cast({{ expression }} as {{ dbt.type_string() }}), '(unknown)') as dimension_value
     from with_team

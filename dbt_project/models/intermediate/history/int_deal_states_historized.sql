@@ -8,8 +8,8 @@
 -- Only what the exports showed is used, never the current time: the history up to D is the same whether
 -- it is rebuilt on D or later.
 -- Incremental per record: a record's versions depend on its own rows and its CRM's export days alone, so a
--- run decides again only the records the new loads can change (below) from all their rows, and replaces
--- their versions. An edited stage_milestones or fx_rates builds every record again.
+-- run decides again only the records the new loads can change (macro deal_records_decided_again) from all
+-- their rows, and replaces their versions. An edited stage_milestones or fx_rates builds every record again.
 {{ merged_from_new_loads('deal_id', ['int_deal_records_unioned']) }}
 
 with
@@ -20,42 +20,12 @@ all_deal_rows as not materialized (
 
 ),
 
-{% if is_incremental_from_loads() %}
-sources_with_new_full_exports as (
-
-    select distinct source_system
-    from all_deal_rows
-    where {{ is_new_load() }}
-      and export_scope = 'full'
-
-),
-
-changed_records as (
-
-    -- A record in a new load; every record of a CRM with a new full export (a record it lacks gets an
-    -- 'absent' version); every record of a CRM whose staging decides rows across loads (HubSpot's merges).
-    select distinct deal_id
-    from all_deal_rows
-    where {{ is_new_load() }}
-       or source_system in {{ sources_deciding_across_loads() }}
-       or source_system in (select source_system from sources_with_new_full_exports)
-
-),
-
 deal_rows as not materialized (
 
     select * from all_deal_rows
-    semi join changed_records
-        on changed_records.deal_id = all_deal_rows.deal_id
+    {{ only_deal_records_decided_again() }}
 
 ),
-{% else %}
-deal_rows as not materialized (
-
-    select * from all_deal_rows
-
-),
-{% endif %}
 
 stage_milestones as (
 

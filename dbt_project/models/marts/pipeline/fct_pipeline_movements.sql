@@ -10,11 +10,21 @@
 --            pushed_out (still open, expected close date moved out of the period), reassigned.
 -- amount_eur is signed (+ into the pipeline, - out of it), deal_count_delta too, so per period and
 -- dimension value the movements add up exactly to closing minus opening pipeline.
+-- Incremental per deal record: a record's movements depend on its own versions and their dimensions,
+-- and on the bounds of the periods its changes fall in, which are the calendar's: a new export day only
+-- adds periods around days outside the range exported before, where no stored change falls. The rows
+-- of the records that int_deal_states_historized decided again are replaced. An edited seed or a rep's
+-- new team (the team dimension, fingerprinted as in int_deal_state_dimensions_unpivoted) builds every
+-- row again.
+{{ replaced_per_deal_record(fingerprinted_lookups={'int_users_deduplicated': ['owner_id', 'team']}) }}
+-- depends_on: {{ ref('int_deal_records_unioned') }}
+
 with
 
 deal_states as not materialized (
 
     select * from {{ ref('int_deal_states_historized') }}
+    {{ only_deal_records_decided_again() }}
 
 ),
 
@@ -22,6 +32,9 @@ dimensions as not materialized (
 
     select * from {{ ref('int_deal_state_dimensions_unpivoted') }}
     where dimension_name <> 'stage'
+    {%- if is_incremental_from_loads() %}
+      and deal_id in ({{ deal_records_decided_again() }})
+    {%- endif %}
 
 ),
 
