@@ -9,6 +9,7 @@ load ids (ingest run ids, which differ between the homes).
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from dataclasses import dataclass
@@ -51,14 +52,21 @@ REBUILT_MODELS = {
     "int_invoices_deduplicated",
     "int_invoice_lines_deduplicated",
 }
-# Per deal record downstream of the states: the rows of the records the states model decided again, replaced.
-REPLACED_PER_RECORD_MODELS = {"int_deal_state_dimensions_unpivoted", "fct_pipeline_movements"}
+# Per deal record or deal: the rows of the records (deals) a load can change, replaced. The pipeline history's,
+# downstream of the states (the records the states model decided again); the stage changes' and the reference
+# keys' (also every record a merge or deletion re-points, and for the keys, its deal before and after).
+PIPELINE_HISTORY_MODELS = {"int_deal_state_dimensions_unpivoted", "fct_pipeline_movements"}
+REPLACED_PER_RECORD_MODELS = PIPELINE_HISTORY_MODELS | {
+    "int_deal_stage_changes_deduplicated",
+    "int_deal_reference_keys_collected",
+}
 INCREMENTAL_MODELS = MERGING_MODELS | APPENDING_MODELS | REBUILT_MODELS | REPLACED_PER_RECORD_MODELS
-# The incremental models that read stage_milestones, directly or through another (the per-record ones).
+# The incremental models that read stage_milestones, directly or through another model.
 SEED_READING_MODELS = [
     "int_deal_touchpoints_unioned",
     "int_deal_states_historized",
-    *sorted(REPLACED_PER_RECORD_MODELS),
+    "int_deal_stage_changes_deduplicated",
+    *sorted(PIPELINE_HISTORY_MODELS),
 ]
 
 
@@ -281,13 +289,23 @@ def test_a_changes_export_gives_the_numbers_of_a_full_export(homes: Homes, chang
 
 @pytest.fixture(scope="module")
 def deletion_homes(homes: Homes, tmp_path_factory: pytest.TempPathFactory) -> tuple[Homes, str]:
-    """`homes`' CRM deleting an open deal without a trace: a full deals export the day after the newest,
-    which lacks it. Delivered to a copy of the incremental home, and with every other file to a new home;
-    the deal's id."""
+    """`homes`' CRM deleting an open deal (neither merged nor deleted before) without a trace: a full deals
+    export the day after the newest, which lacks it. Delivered to a copy of the incremental home, and with
+    every other file to a new home; the deal's id."""
     exports = _demo_exports(tmp_path_factory)
     (newest_deals,) = [path for path in exports.crm_days[-1] if path.name.startswith("crm_deals_")]
     header, *rows = newest_deals.read_text(encoding="utf-8").splitlines(keepends=True)
-    deleted = next(row for row in rows if ",Closed " not in row)
+    columns = next(csv.reader([header]))
+
+    def is_open_and_unmerged(row: str) -> bool:
+        deal = dict(zip(columns, next(csv.reader([row])), strict=True))
+        return (
+            not deal["stage"].startswith("Closed")
+            and deal["merged_into_deal_id"] == ""
+            and deal["is_deleted"] == "false"
+        )
+
+    deleted = next(row for row in rows if is_open_and_unmerged(row))
     newest_day = datetime.strptime(newest_deals.stem.rsplit("_", 1)[1], "%Y%m%d")
     next_day = (newest_day + timedelta(days=1)).strftime("%Y%m%d")
     deletion = tmp_path_factory.mktemp("deletion") / f"crm_deals_{next_day}.csv"
@@ -302,17 +320,25 @@ def deletion_homes(homes: Homes, tmp_path_factory: pytest.TempPathFactory) -> tu
     return Homes(incremental, full, exit_codes, []), f"crm:{deleted.split(',', 1)[0]}"
 
 
-def test_a_deal_missing_from_a_new_full_export_is_absent_after_an_incremental_run(deletion_homes) -> None:
-    homes, deal_id = deletion_homes
-    assert homes.exit_codes == [0, 0]
-    _assert_same_marts(homes.incremental, homes.full)
-    _assert_same_incremental_models(homes)
-    with duckdb.connect(str(homes.incremental / "build.duckdb"), read_only=True) as con:
+def test_a_deal_missing_from_a_new_full_export_is_absent_after_an_incremental_run(
+    homes: Homes, deletion_homes: tuple[Homes, str]
+) -> None:
+    deletion, deal_id = deletion_homes
+    assert deletion.exit_codes == [0, 0]
+    _assert_same_marts(deletion.incremental, deletion.full)
+    _assert_same_incremental_models(deletion)
+    stage_changes = "select count(*) from int_deal_stage_changes_deduplicated where record_deal_id = ?"
+    with duckdb.connect(str(homes.incremental / "build.duckdb"), read_only=True) as con:  # before the deletion
+        assert con.execute(stage_changes, [deal_id]).fetchone()[0] > 0
+    with duckdb.connect(str(deletion.incremental / "build.duckdb"), read_only=True) as con:
         current_state = con.execute(
             "select record_state from int_deal_states_historized where deal_id = ? and is_current", [deal_id]
         ).fetchone()
+        stage_changes_left = con.execute(stage_changes, [deal_id]).fetchone()[0]
     # Not in the new load, yet decided again: the new full export of its CRM lacks it.
     assert current_state == ("absent",)
+    # Deleted now, it belongs to no deal: its stage changes, which no new load holds, go too.
+    assert stage_changes_left == 0
 
 
 # Sales ops decide that a verbal order is a signature: every CRM verbal order becomes a contract_signed
@@ -372,7 +398,7 @@ def test_a_rep_moving_to_another_team_builds_the_per_record_models_again(homes: 
         f"_export_date + 1 as _export_date) from raw_crm.users where owner_id = '{rep}' "
         "order by _export_date desc limit 1"
     )
-    models = ["int_users_deduplicated", *sorted(REPLACED_PER_RECORD_MODELS)]
+    models = ["int_users_deduplicated", *sorted(PIPELINE_HISTORY_MODELS)]
     _edited_and_rebuilt(homes, tmp_path, models, upstream=("int_user_records_unioned",), edit_sql=later_users_export)
 
 
@@ -481,9 +507,9 @@ def test_hubspot_merges_and_associations_of_a_later_run_reach_earlier_rows(hubsp
     models = _model_tables(build[1])
     assert _model_tables(build[0]) == models
     assert {"fct_deals", "int_deal_records_unioned", "int_activity_records_unioned"} <= set(models)
-    # The per-record pipeline models follow a test of the states model that the real exports fail (versions
+    # The pipeline history's models follow a test of the states model that the real exports fail (versions
     # in the pipeline without an amount in EUR: no FX rate), so dbt skips them.
-    assert set(models) >= INCREMENTAL_MODELS - REPLACED_PER_RECORD_MODELS
+    assert set(models) >= INCREMENTAL_MODELS - PIPELINE_HISTORY_MODELS
     for model, (rows_incremental, rows_full, unmatched) in _compare(*build, models).items():
         assert (rows_incremental, unmatched) == (rows_full, 0), model
     with duckdb.connect(str(build[0]), read_only=True) as con:

@@ -202,54 +202,6 @@
     {%- endif %}
 {%- endmacro %}
 
-{% macro replaced_per_deal_record(fingerprinted_lookups={}) -%}
-    {#-
-        The config of a model downstream of int_deal_states_historized whose rows of a CRM deal record
-        depend on that record's versions alone (and on lookups read whole, fingerprinted): a run deletes
-        the rows of the records it decides again (deal_records_decided_again, as the states model does)
-        and appends theirs, read `where deal_id in` that set. Its ledger holds the deal records' loads.
-    -#}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        meta={'fingerprinted_lookups': fingerprinted_lookups},
-        pre_hook="{{ reset_processed_loads() }}; {{ delete_deal_records_decided_again() }}",
-        post_hook="{{ record_processed_loads([ref('int_deal_records_unioned')]) }}",
-    ) }}
-{%- endmacro %}
-
-{% macro deal_records_decided_again() -%}
-    {#-
-        The CRM deal records whose versions a run decides again (only where is_incremental_from_loads()):
-        a record in a new load; every record of a CRM with a new full export (a record it lacks gets an
-        'absent' version); every record of a CRM whose staging decides rows across loads (HubSpot's merges).
-    -#}
-    select distinct deal_id
-    from {{ ref('int_deal_records_unioned') }}
-    where {{ is_new_load() }}
-       or source_system in {{ sources_deciding_across_loads() }}
-       or source_system in (
-           select source_system
-           from {{ ref('int_deal_records_unioned') }}
-           where {{ is_new_load() }}
-             and export_scope = 'full'
-       )
-{%- endmacro %}
-
-{% macro delete_deal_records_decided_again() -%}
-    {%- if is_incremental_from_loads() -%}
-        delete from {{ this }} where deal_id in ({{ deal_records_decided_again() }})
-    {%- endif -%}
-{%- endmacro %}
-
-{% macro only_deal_records_decided_again(deal_id_column='deal_id') -%}
-    {#- A replaced_per_deal_record model's filter on its inputs' rows. -#}
-    {%- if is_incremental_from_loads() %}
-    where {{ deal_id_column }} in ({{ deal_records_decided_again() }})
-    {%- endif %}
-{%- endmacro %}
-
 {% macro sources_deciding_across_loads() -%}
     {#-
         The CRM sources whose staging gives a row values that other loads decide (HubSpot: a merge or a

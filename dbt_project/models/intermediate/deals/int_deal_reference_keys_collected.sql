@@ -1,6 +1,14 @@
 -- The keys an invoice reference can name a deal by: its CRM id, its quote number and its customer's PO
 -- number, from every export (a key once exported keeps pointing at its deal), normalised to letters and
 -- digits. Keys of merged-away duplicates point at the surviving deal; keys of deleted deals are dropped.
+-- Incremental per deal: a deal's keys depend on the rows of the records that belong to it. A run collects
+-- again the keys of the deals a new load or a merge can change (macro reference_key_deals_decided_again)
+-- and replaces theirs.
+{{ replaced_per_record(
+    records_decided_again='reference_key_deals_decided_again',
+    post_hook='{{ record_surviving_deals() }}',
+) }}
+
 with
 
 deal_rows as not materialized (
@@ -12,6 +20,9 @@ deal_rows as not materialized (
 deal_merges as (
 
     select * from {{ ref('int_deal_merges_resolved') }}
+    {%- if is_incremental_from_loads() %}
+    where surviving_deal_id in ({{ reference_key_deals_decided_again() }})
+    {%- endif %}
 
 ),
 

@@ -3,11 +3,26 @@
 -- collapsed across the exports, incrementally, in int_deal_stage_changes_collapsed).
 -- Stage names become milestones through seeds/stage_milestones.csv; a change back from a closed
 -- milestone (contract_signed, lost) to an open one is marked as a reopening.
+-- Incremental per deal record: a record's rows depend on its own stage changes and the deal it belongs to.
+-- A run sequences again the records with a stage change in a new load and those that changed deals
+-- (macro stage_change_records_decided_again), and replaces their rows; an edited stage_milestones
+-- sequences every record again.
+{{ replaced_per_record(
+    records_decided_again='stage_change_records_decided_again',
+    record_column='record_deal_id',
+    input='int_deal_stage_changes_unioned',
+    post_hook='{{ record_surviving_deals() }}',
+) }}
+-- depends_on: {{ ref('int_deal_stage_changes_unioned') }}
+
 with
 
 stage_changes as (
 
     select * from {{ ref('int_deal_stage_changes_collapsed') }}
+    {%- if is_incremental_from_loads() %}
+    where deal_id in ({{ stage_change_records_decided_again() }})
+    {%- endif %}
 
 ),
 

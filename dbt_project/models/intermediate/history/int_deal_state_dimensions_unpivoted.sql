@@ -5,7 +5,7 @@
 -- Incremental per deal record, as int_deal_states_historized: the rows of the records it decided again
 -- are replaced. A rep moving to another team changes the team of every version of their deals: then
 -- every row is built again (the users' team is fingerprinted).
-{{ replaced_per_deal_record(fingerprinted_lookups={'int_users_deduplicated': ['owner_id', 'team']}) }}
+{{ replaced_per_record(fingerprinted_lookups={'int_users_deduplicated': ['owner_id', 'team']}) }}
 -- depends_on: {{ ref('int_deal_records_unioned') }}
 
 with

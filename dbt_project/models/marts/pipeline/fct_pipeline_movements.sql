@@ -16,7 +16,7 @@
 -- of the records that int_deal_states_historized decided again are replaced. An edited seed or a rep's
 -- new team (the team dimension, fingerprinted as in int_deal_state_dimensions_unpivoted) builds every
 -- row again.
-{{ replaced_per_deal_record(fingerprinted_lookups={'int_users_deduplicated': ['owner_id', 'team']}) }}
+{{ replaced_per_record(fingerprinted_lookups={'int_users_deduplicated': ['owner_id', 'team']}) }}
 -- depends_on: {{ ref('int_deal_records_unioned') }}
 
 with
