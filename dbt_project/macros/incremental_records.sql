@@ -47,10 +47,10 @@
        )
 {%- endmacro %}
 
-{% macro only_deal_records_decided_again(deal_id_column='deal_id') -%}
+{% macro only_deal_records_decided_again() -%}
     {#- The filter on the rows a model downstream of the deal records' versions builds again. -#}
     {%- if is_incremental_from_loads() %}
-    where {{ deal_id_column }} in ({{ deal_records_decided_again() }})
+    where deal_id in ({{ deal_records_decided_again() }})
     {%- endif %}
 {%- endmacro %}
 
@@ -59,7 +59,7 @@
 {%- endmacro %}
 
 {% macro record_surviving_deals() -%}
-    {#- post_hook: the deal each record belonged to when the model was built (stage_change_records_decided_again). -#}
+    {#- post_hook: the deal each record belonged to when the model was built (for records_repointed). -#}
     create or replace table {{ surviving_deals_relation() }} as
     select deal_id, surviving_deal_id from {{ ref('int_deal_merges_resolved') }}
 {%- endmacro %}
