@@ -33,8 +33,8 @@
         The config of a model whose rows the loads decide across each other (billing: a later export deletes
         or voids a document of every load, renames a customer), so it cannot merge new loads into stored
         rows: it is built whole, from every load, but only in a run where a raw table upstream of it got a
-        load it has not seen (or its reference data changed); otherwise its stored rows stay as they are. Its ledger
-        holds the loads of every raw table upstream (raw_source_relations).
+        load it has not seen (or its reference data changed); otherwise its stored rows stay as they are. Its
+        ledger holds the loads of every raw table upstream (raw_source_relations).
     -#}
     {{ config(
         materialized='incremental',
@@ -111,11 +111,8 @@
         order. Every seed upstream, whole (through any model: an edited stage_milestones changes the
         milestones that int_deal_states_historized hands on); and the columns of lookup models that the
         model's config names in `meta.fingerprinted_lookups` ({model: [columns]}), only those, for the rest
-        change with every export (lineage, last export date).
-    -#}
-    {#-
-        Relations from the graph (empty while dbt parses), not ref(): a seed two models up is no dependency
-        dbt parsed for this one.
+        change with every export (lineage, last export date). Relations come from the graph (empty while
+        dbt parses), not ref(): a seed two models up is no dependency dbt parsed for this model.
     -#}
     {%- set parts = [] -%}
     {%- for node_id in upstream_node_ids() if node_id.startswith('seed.') -%}
@@ -156,9 +153,9 @@
 {% macro is_incremental_from_loads() -%}
     {#-
         is_incremental(), unless the stored table cannot be merged into: reference data the model reads
-        (reference_data_fingerprints_sql) changed since its last build, or the table has no ledger of merged loads (built before the model was incremental;
-        merging into it would count its loads twice). Then every load is read again, and
-        reset_processed_loads empties the table first.
+        (reference_data_fingerprints_sql) changed since its last build, or the table has no ledger of merged
+        loads (built before the model was incremental; merging into it would count its loads twice). Then
+        every load is read again, and reset_processed_loads empties the table first.
     -#}
     {%- if not is_incremental() -%}
         {%- do return(false) -%}

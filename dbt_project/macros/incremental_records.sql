@@ -1,9 +1,10 @@
 {#-
-    Incremental models whose rows of a CRM deal record depend on that record's rows alone (and on reference
-    data, fingerprinted: incremental_loads.sql). A run deletes the rows of the records it decides again and
-    appends theirs, built from all their input rows. Which records a run decides again depends on what can
-    change them: a macro per kind of record returns that set as a query (valid where
-    is_incremental_from_loads(), whose ledger of loads it reads).
+    Incremental models whose rows of a CRM deal record (or of a deal) depend on the rows of that record (or
+    of the records that belong to the deal) alone, and on reference data, fingerprinted
+    (incremental_loads.sql). A run deletes the rows of the records it decides again and appends theirs,
+    built from all their input rows. Which records a run decides again depends on what can change them: a
+    macro per model kind returns that set as a query (valid where is_incremental_from_loads(), whose ledger
+    of loads it reads).
 -#}
 
 {% macro replaced_per_record(
