@@ -42,11 +42,12 @@ days as (
 
 periods as (
 
-    select 'month' as period_grain, month_start_date as period_start_date, as_of_date from days
-    union
-    select 'quarter' as period_grain, quarter_start_date as period_start_date, as_of_date from days
-    union
-    select 'year' as period_grain, year_start_date as period_start_date, as_of_date from days
+    select distinct
+        performance_grains.period_grain,
+        {{ performance_period_start('days.date_day') }} as period_start_date,
+        days.as_of_date
+    from days
+    cross join {{ performance_grains() }}
 
 ),
 

@@ -39,7 +39,6 @@ booked_deals as (
     select
         breakdown,
         breakdown_value,
-        deal_id,
         booked_date,
         'created' as cycle_start,
         cycle_days_from_created as cycle_days
@@ -49,7 +48,6 @@ booked_deals as (
     select
         breakdown,
         breakdown_value,
-        deal_id,
         booked_date,
         'first_meeting' as cycle_start,
         cycle_days_from_first_meeting as cycle_days
@@ -61,6 +59,22 @@ booked_deals as (
 -- Cycles are whole days, so a group's lengths are held as a count per length, a group-by that spills like
 -- any other; the percentiles are read off the running counts. percentile_cont would keep every length of
 -- a group in its aggregate state, outside DuckDB's memory limit: 3.1 GB at a 2 GB limit at 10M deals.
+booked_per_period as (
+
+    select
+        performance_grains.period_grain,
+        {{ performance_period_start('booked_deals.booked_date') }} as period_start_date,
+        booked_deals.breakdown,
+        booked_deals.breakdown_value,
+        booked_deals.cycle_start,
+        booked_deals.cycle_days,
+        count(*) as deal_count
+    from booked_deals
+    cross join {{ performance_grains() }}
+    group by all
+
+),
+
 length_counts as (
 
     select
@@ -69,22 +83,15 @@ length_counts as (
         spine.breakdown,
         spine.breakdown_value,
         spine.cycle_start,
-        booked_deals.cycle_days,
-        count(booked_deals.deal_id) as deal_count
+        booked_per_period.cycle_days,
+        coalesce(booked_per_period.deal_count, 0) as deal_count
     from spine
-    left join booked_deals
-        on booked_deals.breakdown = spine.breakdown
-        and booked_deals.breakdown_value = spine.breakdown_value
-        and booked_deals.cycle_start = spine.cycle_start
-        and booked_deals.booked_date >= spine.period_start_date
-        and booked_deals.booked_date < spine.period_end_date
-    group by
-        spine.period_grain,
-        spine.period_start_date,
-        spine.breakdown,
-        spine.breakdown_value,
-        spine.cycle_start,
-        booked_deals.cycle_days
+    left join booked_per_period
+        on booked_per_period.period_grain = spine.period_grain
+        and booked_per_period.period_start_date = spine.period_start_date
+        and booked_per_period.breakdown = spine.breakdown
+        and booked_per_period.breakdown_value = spine.breakdown_value
+        and booked_per_period.cycle_start = spine.cycle_start
 
 ),
 

@@ -12,7 +12,7 @@ periods as (
 
 ),
 
-deal_breakdowns as (
+deal_breakdowns as not materialized (
 
     select * from {{ ref('int_deal_breakdowns_unpivoted') }}
 
@@ -31,23 +31,51 @@ sales_cycles as (
 
 ),
 
+-- A deal is open at a period's end E when created before E and not closed before E, so the count is the
+-- deals created before E minus those created and closed before E (greatest of the two dates before E):
+-- a running sum of +1 at creation and -1 at that date, read at E per breakdown value (an as-of join),
+-- where a join on the dates compared every deal with every period.
+openings_and_closings as (
+
+    select breakdown, breakdown_value, created_date as change_date, 1 as open_deal_change
+    from deal_breakdowns
+    union all
+    select breakdown, breakdown_value, greatest(created_date, closed_date) as change_date, -1 as open_deal_change
+    from deal_breakdowns
+    where closed_date is not null
+
+),
+
+open_deals_after_day as (
+
+    select
+        breakdown,
+        breakdown_value,
+        change_date,
+        sum(sum(open_deal_change)) over (
+            partition by breakdown, breakdown_value
+            order by change_date
+            rows between unbounded preceding and current row
+        ) as open_deal_count
+    from openings_and_closings
+    group by breakdown, breakdown_value, change_date
+
+),
+
 open_at_period_end as (
 
     select
         periods.period_grain,
         periods.period_start_date,
-        deal_breakdowns.breakdown,
-        deal_breakdowns.breakdown_value,
-        count(*) as open_deal_count
+        open_deals_after_day.breakdown,
+        open_deals_after_day.breakdown_value,
+        open_deals_after_day.open_deal_count
     from periods
-    inner join deal_breakdowns
-        on deal_breakdowns.created_date < periods.period_end_date
-        and (deal_breakdowns.closed_date is null or deal_breakdowns.closed_date >= periods.period_end_date)
-    group by
-        periods.period_grain,
-        periods.period_start_date,
-        deal_breakdowns.breakdown,
-        deal_breakdowns.breakdown_value
+    cross join (select distinct breakdown, breakdown_value from deal_breakdowns) as breakdown_values
+    asof join open_deals_after_day
+        on open_deals_after_day.breakdown = breakdown_values.breakdown
+        and open_deals_after_day.breakdown_value = breakdown_values.breakdown_value
+        and open_deals_after_day.change_date < periods.period_end_date
 
 ),
 

@@ -17,11 +17,28 @@ deal_breakdowns as (
 
 ),
 
-closed_deals as (
+closed_per_period as (
 
-    select *
+    select
+        performance_grains.period_grain,
+        {{ performance_period_start('deal_breakdowns.closed_date') }} as period_start_date,
+        deal_breakdowns.breakdown,
+        deal_breakdowns.breakdown_value,
+        count(case when deal_breakdowns.is_in_win_rate then 1 end) as closed_deal_count,
+        count(case when deal_breakdowns.is_won_in_win_rate then 1 end) as won_deal_count,
+        count(case when deal_breakdowns.is_lost_in_win_rate then 1 end) as lost_deal_count,
+        count(case when deal_breakdowns.is_disqualified then 1 end) as disqualified_deal_count,
+        sum(case when deal_breakdowns.is_in_win_rate then deal_breakdowns.amount_eur end) as closed_amount_eur,
+        sum(case when deal_breakdowns.is_won_in_win_rate then deal_breakdowns.amount_eur end) as won_amount_eur,
+        sum(case when deal_breakdowns.is_lost_in_win_rate then deal_breakdowns.amount_eur end) as lost_amount_eur,
+        sum(case when deal_breakdowns.status = 'lost' then deal_breakdowns.activity_count end)
+            as lost_deal_activity_count,
+        sum(case when deal_breakdowns.status = 'lost' then deal_breakdowns.activity_hours end)
+            as lost_deal_activity_hours
     from deal_breakdowns
-    where is_closed
+    cross join {{ performance_grains() }}
+    where deal_breakdowns.is_closed
+    group by all
 
 ),
 
@@ -32,28 +49,21 @@ aggregated as (
         spine.period_start_date,
         spine.breakdown,
         spine.breakdown_value,
-        count(case when closed_deals.is_in_win_rate then 1 end) as closed_deal_count,
-        count(case when closed_deals.is_won_in_win_rate then 1 end) as won_deal_count,
-        count(case when closed_deals.is_lost_in_win_rate then 1 end) as lost_deal_count,
-        count(case when closed_deals.is_disqualified then 1 end) as disqualified_deal_count,
-        coalesce(sum(case when closed_deals.is_in_win_rate then closed_deals.amount_eur end), 0) as closed_amount_eur,
-        coalesce(sum(case when closed_deals.is_won_in_win_rate then closed_deals.amount_eur end), 0) as won_amount_eur,
-        coalesce(sum(case when closed_deals.is_lost_in_win_rate then closed_deals.amount_eur end), 0) as lost_amount_eur,
-        coalesce(sum(case when closed_deals.status = 'lost' then closed_deals.activity_count end), 0)
-            as lost_deal_activity_count,
-        coalesce(sum(case when closed_deals.status = 'lost' then closed_deals.activity_hours end), 0)
-            as lost_deal_activity_hours
+        coalesce(closed_per_period.closed_deal_count, 0) as closed_deal_count,
+        coalesce(closed_per_period.won_deal_count, 0) as won_deal_count,
+        coalesce(closed_per_period.lost_deal_count, 0) as lost_deal_count,
+        coalesce(closed_per_period.disqualified_deal_count, 0) as disqualified_deal_count,
+        coalesce(closed_per_period.closed_amount_eur, 0) as closed_amount_eur,
+        coalesce(closed_per_period.won_amount_eur, 0) as won_amount_eur,
+        coalesce(closed_per_period.lost_amount_eur, 0) as lost_amount_eur,
+        coalesce(closed_per_period.lost_deal_activity_count, 0) as lost_deal_activity_count,
+        coalesce(closed_per_period.lost_deal_activity_hours, 0) as lost_deal_activity_hours
     from spine
-    left join closed_deals
-        on closed_deals.breakdown = spine.breakdown
-        and closed_deals.breakdown_value = spine.breakdown_value
-        and closed_deals.closed_date >= spine.period_start_date
-        and closed_deals.closed_date < spine.period_end_date
-    group by
-        spine.period_grain,
-        spine.period_start_date,
-        spine.breakdown,
-        spine.breakdown_value
+    left join closed_per_period
+        on closed_per_period.period_grain = spine.period_grain
+        and closed_per_period.period_start_date = spine.period_start_date
+        and closed_per_period.breakdown = spine.breakdown
+        and closed_per_period.breakdown_value = spine.breakdown_value
 
 ),
 
