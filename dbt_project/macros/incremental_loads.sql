@@ -64,6 +64,11 @@
     {%- do return(found) -%}
 {%- endmacro %}
 
+{% macro model_relation(name) -%}
+    {#- A model's relation, from the manifest's graph (empty while dbt parses): for SQL a hook runs. -#}
+    {%- do return(graph.nodes['model.' ~ project_name ~ '.' ~ name].relation_name if execute else name) -%}
+{%- endmacro %}
+
 {% macro raw_source_relations() -%}
     {#-
         Every raw table upstream of the model: their loads are what the model's rows can depend on, not the
@@ -119,8 +124,7 @@
         {%- do parts.append((graph.nodes[node_id].name, graph.nodes[node_id].relation_name, 'reference_row')) -%}
     {%- endfor -%}
     {%- for lookup, columns in (model.config.meta.get('fingerprinted_lookups') or {}).items() if execute -%}
-        {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ lookup] -%}
-        {%- do parts.append((lookup, node.relation_name, '(' ~ columns | join(', ') ~ ')')) -%}
+        {%- do parts.append((lookup, model_relation(lookup), '(' ~ columns | join(', ') ~ ')')) -%}
     {%- endfor -%}
     {%- for name, relation, row_expression in parts | sort %}
     select '{{ name }}' as reference_data, md5(coalesce(string_agg(cast({{ row_expression }} as varchar), chr(10)

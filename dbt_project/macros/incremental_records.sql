@@ -10,24 +10,50 @@
 {% macro replaced_per_record(
     records_decided_again='deal_records_decided_again',
     record_column='deal_id',
-    input='int_deal_records_unioned',
-    fingerprinted_lookups={},
-    post_hook=''
+    inputs=['int_deal_records_unioned'],
+    kept_lookups=[],
+    fingerprinted_lookups={}
 ) -%}
     {#-
         The config of such a model: `records_decided_again` names the macro of the set, `record_column`
-        the model's column it is matched on; the ledger holds the loads of `input` (model name); `post_hook`
-        is SQL run after the ledger's.
+        the model's column it is matched on; the ledger holds the loads of `inputs` (model names);
+        `kept_lookups` names the lookups (macro kept_lookup) whose state the set compares with the one the
+        model was last built with. The pre-hook keeps the set in `<model>__decided_again`, computed once
+        and before any row is deleted (a set may read the stored rows); the model's filters read it there
+        (only_records_decided_again).
     -#}
+    {%- set input_refs = [] -%}
+    {%- for input in inputs -%}
+        {%- do input_refs.append("ref('" ~ input ~ "')") -%}
+    {%- endfor -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
         meta={'fingerprinted_lookups': fingerprinted_lookups},
-        pre_hook="{{ reset_processed_loads() }}; {% if is_incremental_from_loads() %}delete from {{ this }} where "
-            ~ record_column ~ " in ({{ " ~ records_decided_again ~ "() }}){% endif %}",
-        post_hook="{{ record_processed_loads([ref('" ~ input ~ "')]) }}" ~ ('; ' ~ post_hook if post_hook else ''),
+        pre_hook="{{ reset_processed_loads() }}; {% if is_incremental_from_loads() %}"
+            ~ "create or replace table {{ decided_again_relation() }} as select distinct record_id from ({{ "
+            ~ records_decided_again ~ "() }}) as decided_again (record_id); delete from {{ this }} where "
+            ~ record_column ~ " in (select record_id from {{ decided_again_relation() }}){% endif %}",
+        post_hook="{{ record_processed_loads([" ~ input_refs | join(', ') ~ "]) }}; {{ keep_lookups("
+            ~ kept_lookups ~ ") }}",
     ) }}
+{%- endmacro %}
+
+{% macro decided_again_relation() -%}
+    {{ this.schema }}.{{ this.identifier }}__decided_again
+{%- endmacro %}
+
+{% macro is_decided_again(column) -%}
+    {#- Whether a row's record is one the run decides again (only where is_incremental_from_loads()). -#}
+    {{ column }} in (select record_id from {{ decided_again_relation() }})
+{%- endmacro %}
+
+{% macro only_records_decided_again(column='deal_id') -%}
+    {#- A replaced_per_record model's filter on an input: the rows of the records the run decides again. -#}
+    {%- if is_incremental_from_loads() %}
+    where {{ is_decided_again(column) }}
+    {%- endif %}
 {%- endmacro %}
 
 {% macro deal_records_decided_again() -%}
@@ -55,27 +81,61 @@
     {%- endif %}
 {%- endmacro %}
 
-{% macro surviving_deals_relation() -%}
-    {{ this.schema }}.{{ this.identifier }}__surviving_deals
-{%- endmacro %}
-
-{% macro record_surviving_deals() -%}
-    {#- post_hook: the deal each record belonged to when the model was built (for records_repointed). -#}
-    create or replace table {{ surviving_deals_relation() }} as
-    select deal_id, surviving_deal_id from {{ ref('int_deal_merges_resolved') }}
-{%- endmacro %}
-
-{% macro records_repointed() -%}
+{% macro kept_lookup(name) -%}
     {#-
-        The deal records that belong to another deal, or to none, than when the model was last built (a
-        merge, a deletion, a record missing from a full export): int_deal_merges_resolved against the map
-        the post-hook kept.
+        A lookup a replaced_per_record model reads whole and whose state it keeps, as of its last build, in
+        `<model>__<name>` (post-hook keep_lookups): its query, key column and value column. Relations from
+        the graph (model_relation), not ref(): a hook may ref only the model's own dependencies.
+          surviving_deals   the deal each CRM deal record belongs to (a merge, a deletion re-points records)
+          deal_accounts     each real deal's account
+          first_signatures  each account's first won deal's signature (first_signatures_by_account)
     -#}
-    select coalesce(resolved.deal_id, built_with.deal_id) as deal_id
-    from {{ ref('int_deal_merges_resolved') }} as resolved
-    full join {{ surviving_deals_relation() }} as built_with
-        on built_with.deal_id = resolved.deal_id
-    where resolved.surviving_deal_id is distinct from built_with.surviving_deal_id
+    {%- set lookups = {
+        'surviving_deals': {
+            'query': 'select deal_id, surviving_deal_id from ' ~ model_relation('int_deal_merges_resolved'),
+            'key': 'deal_id', 'value': 'surviving_deal_id'},
+        'deal_accounts': {
+            'query': 'select deal_id, account_id from ' ~ model_relation('fct_deals'),
+            'key': 'deal_id', 'value': 'account_id'},
+        'first_signatures': {
+            'query': first_signatures_by_account(model_relation('fct_deals')),
+            'key': 'account_id', 'value': 'first_signed_at'},
+    } -%}
+    {%- do return(lookups[name]) -%}
+{%- endmacro %}
+
+{% macro kept_lookup_relation(name) -%}
+    {{ this.schema }}.{{ this.identifier }}__{{ name }}
+{%- endmacro %}
+
+{% macro keep_lookups(names) -%}
+    {#- post_hook: the kept lookups' state the model was built with, for lookup_changed_keys in its next run. -#}
+    {%- for name in names %}
+    create or replace table {{ kept_lookup_relation(name) }} as {{ kept_lookup(name).query }};
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro lookup_changed_keys(name) -%}
+    {#-
+        The keys whose value in a kept lookup differs from the kept one, or that are new or gone (NULL and
+        missing are the same to the models: a left join finds nothing either way).
+    -#}
+    {%- set lookup = kept_lookup(name) -%}
+    select coalesce(current_state.{{ lookup.key }}, built_with.{{ lookup.key }}) as {{ lookup.key }}
+    from ({{ lookup.query }}) as current_state
+    full join {{ kept_lookup_relation(name) }} as built_with
+        on built_with.{{ lookup.key }} = current_state.{{ lookup.key }}
+    where current_state.{{ lookup.value }} is distinct from built_with.{{ lookup.value }}
+{%- endmacro %}
+
+{% macro first_signatures_by_account(deals) -%}
+    {#- Each account's first signature among its won deals (`deals`: fct_deals or a CTE of it). -#}
+    select
+        account_id,
+        min(signed_at) as first_signed_at
+    from {{ deals }}
+    where status = 'won'
+    group by account_id
 {%- endmacro %}
 
 {% macro stage_change_records_decided_again() -%}
@@ -87,7 +147,7 @@
     from {{ ref('int_deal_stage_changes_unioned') }}
     where {{ is_new_load() }}
     union
-    {{ records_repointed() }}
+    {{ lookup_changed_keys('surviving_deals') }}
 {%- endmacro %}
 
 {% macro reference_key_deals_decided_again() -%}
@@ -104,7 +164,7 @@
         where {{ is_new_load() }}
            or source_system in {{ sources_deciding_across_loads() }}
         union
-        {{ records_repointed() }}
+        {{ lookup_changed_keys('surviving_deals') }}
 
     )
 
@@ -113,6 +173,26 @@
     where deal_id in (select deal_id from changed_records)
     union
     select surviving_deal_id
-    from {{ surviving_deals_relation() }}
+    from {{ kept_lookup_relation('surviving_deals') }}
     where deal_id in (select deal_id from changed_records)
+{%- endmacro %}
+
+{% macro activities_decided_again() -%}
+    {#-
+        The activities whose attribution (int_activities_attributed) a run decides again: an activity with a
+        row in a new load, or from a CRM whose staging decides rows across loads (HubSpot's associations);
+        one whose deal record was re-pointed, or whose contact has a row in a new load; one whose deal
+        moved to another account, or whose account's first signature changed.
+    -#}
+    select activity_id
+    from {{ ref('int_activity_records_unioned') }}
+    where {{ is_new_load() }}
+       or split_part(activity_id, ':', 1) in {{ sources_deciding_across_loads() }}  -- the source of its key (source_key)
+       or deal_id in ({{ lookup_changed_keys('surviving_deals') }})
+       or contact_id in (select contact_id from {{ ref('int_contact_records_unioned') }} where {{ is_new_load() }})
+    union
+    select activity_id
+    from {{ this }}
+    where deal_id in ({{ lookup_changed_keys('deal_accounts') }})
+       or account_id in ({{ lookup_changed_keys('first_signatures') }})
 {%- endmacro %}

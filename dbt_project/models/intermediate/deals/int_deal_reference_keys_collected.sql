@@ -6,7 +6,7 @@
 -- and replaces theirs.
 {{ replaced_per_record(
     records_decided_again='reference_key_deals_decided_again',
-    post_hook='{{ record_surviving_deals() }}',
+    kept_lookups=['surviving_deals'],
 ) }}
 
 with
@@ -20,9 +20,7 @@ deal_rows as not materialized (
 deal_merges as (
 
     select * from {{ ref('int_deal_merges_resolved') }}
-    {%- if is_incremental_from_loads() %}
-    where surviving_deal_id in ({{ reference_key_deals_decided_again() }})
-    {%- endif %}
+    {{ only_records_decided_again('surviving_deal_id') }}
 
 ),
 

@@ -10,8 +10,8 @@
 {{ replaced_per_record(
     records_decided_again='stage_change_records_decided_again',
     record_column='record_deal_id',
-    input='int_deal_stage_changes_unioned',
-    post_hook='{{ record_surviving_deals() }}',
+    inputs=['int_deal_stage_changes_unioned'],
+    kept_lookups=['surviving_deals'],
 ) }}
 -- depends_on: {{ ref('int_deal_stage_changes_unioned') }}
 
@@ -20,9 +20,7 @@ with
 stage_changes as (
 
     select * from {{ ref('int_deal_stage_changes_collapsed') }}
-    {%- if is_incremental_from_loads() %}
-    where deal_id in ({{ stage_change_records_decided_again() }})
-    {%- endif %}
+    {{ only_records_decided_again() }}
 
 ),
 

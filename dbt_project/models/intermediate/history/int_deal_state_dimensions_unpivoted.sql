@@ -13,7 +13,7 @@ with
 deal_states as (
 
     select * from {{ ref('int_deal_states_historized') }}
-    {{ only_deal_records_decided_again() }}
+    {{ only_records_decided_again() }}
 
 ),
 

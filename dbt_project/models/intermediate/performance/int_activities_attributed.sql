@@ -3,11 +3,21 @@
 -- deal), the contact's current role, and the account it was spent on: the deal's account, else the
 -- contact's. An activity is "with a customer" when that account had a won deal signed on or before the
 -- activity (so the share is reproducible for any as-of date).
+-- Incremental per activity: a run attributes again the activities a new load or a changed lookup can
+-- change (macro activities_decided_again) and replaces their rows.
+{{ replaced_per_record(
+    records_decided_again='activities_decided_again',
+    record_column='activity_id',
+    inputs=['int_activity_records_unioned', 'int_contact_records_unioned'],
+    kept_lookups=['surviving_deals', 'deal_accounts', 'first_signatures'],
+) }}
+
 with
 
 activity_rows as (
 
     select * from {{ ref('int_activity_records_unioned') }}
+    {{ only_records_decided_again('activity_id') }}
 
 ),
 
@@ -53,12 +63,7 @@ latest_contacts as (
 
 first_signatures as (
 
-    select
-        account_id,
-        min(signed_at) as first_signed_at
-    from deals
-    where status = 'won'
-    group by account_id
+    {{ first_signatures_by_account('deals') }}
 
 ),
 

@@ -24,7 +24,7 @@ with
 deal_states as not materialized (
 
     select * from {{ ref('int_deal_states_historized') }}
-    {{ only_deal_records_decided_again() }}
+    {{ only_records_decided_again() }}
 
 ),
 
@@ -33,7 +33,7 @@ dimensions as not materialized (
     select * from {{ ref('int_deal_state_dimensions_unpivoted') }}
     where dimension_name <> 'stage'
     {%- if is_incremental_from_loads() %}
-      and deal_id in ({{ deal_records_decided_again() }})
+      and {{ is_decided_again('deal_id') }}
     {%- endif %}
 
 ),
