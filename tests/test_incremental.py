@@ -404,32 +404,51 @@ def test_a_rep_moving_to_another_team_builds_the_per_record_models_again(homes: 
     _edited_and_rebuilt(homes, tmp_path, models, upstream=("int_user_records_unioned",), edit_sql=later_users_export)
 
 
-def test_a_won_deal_moving_to_another_account_attributes_both_accounts_activities_again(
-    homes: Homes, tmp_path: Path
+# A CRM deal with activities and another account to move it to (source ids), per kind of move.
+DEAL_MOVES = {
+    # An open deal: its own activities change account, only because the deal's account changed.
+    "open": """
+        select moved.source_deal_id, min(target.source_account_id)
+        from fct_deals as moved
+        inner join dim_accounts as target
+            on target.account_id <> moved.account_id
+            and target.source_system = 'crm'
+        where moved.status = 'open'
+          and moved.source_system = 'crm'
+          and exists (select 1 from int_activities_attributed as own where own.deal_id = moved.deal_id)
+        group by all
+        order by 1
+        limit 1
+    """,
+    # A won deal to an account whose activities after its signature were not with a customer: they become
+    # customer activities, because that account's first signature changed.
+    "won": """
+        select moved.source_deal_id, target.source_account_id
+        from fct_deals as moved
+        inner join dim_accounts as target
+            on target.account_id <> moved.account_id
+            and target.source_system = 'crm'
+        inner join int_activities_attributed as later_activity
+            on later_activity.account_id = target.account_id
+            and later_activity.activity_at >= moved.signed_at
+            and not later_activity.is_with_customer
+        where moved.status = 'won'
+          and moved.source_system = 'crm'
+          and exists (select 1 from int_activities_attributed as own where own.deal_id = moved.deal_id)
+        group by all
+        order by count(*) desc, 1, 2
+        limit 1
+    """,
+}
+
+
+@pytest.mark.parametrize("status", sorted(DEAL_MOVES))
+def test_a_deal_moving_to_another_account_attributes_the_activities_it_changes_again(
+    homes: Homes, tmp_path: Path, status: str
 ) -> None:
-    # A later deals export moves a won deal with activities to an account whose activities after its signature
-    # were not with a customer. No activity or contact load: the deal's own activities change account (its
-    # account changed) and the other account's become customer activities (its first signature changed).
+    # A later deals export moves the deal; no activity or contact load.
     with duckdb.connect(str(homes.full / "build.duckdb"), read_only=True) as con:
-        deal, account = con.execute(
-            """
-            select won.source_deal_id, target.source_account_id
-            from fct_deals as won
-            inner join dim_accounts as target
-                on target.account_id <> won.account_id
-            inner join int_activities_attributed as later_activity
-                on later_activity.account_id = target.account_id
-                and later_activity.activity_at >= won.signed_at
-                and not later_activity.is_with_customer
-            where won.status = 'won'
-              and won.source_system = 'crm'
-              and target.source_system = 'crm'
-              and exists (select 1 from int_activities_attributed as own where own.deal_id = won.deal_id)
-            group by all
-            order by count(*) desc, 1, 2
-            limit 1
-            """
-        ).fetchone()
+        deal, account = con.execute(DEAL_MOVES[status]).fetchone()
     later_deals_export = (
         f"insert into raw_crm.deals select * replace ('{account}' as account_id, 'later' as _load_id, "
         "'crm_deals_later.csv' as _source_file, 'later' as _content_hash, 1 as _row_number, "
