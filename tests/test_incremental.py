@@ -289,43 +289,76 @@ def test_a_changes_export_gives_the_numbers_of_a_full_export(homes: Homes, chang
         _assert_same_marts(changes_homes.full, homes.full)
 
 
+@dataclass(frozen=True)
+class DealDeletion:
+    """`homes`' exports and an open deal with activities (neither merged nor deleted) that a full deals export
+    of the day after the newest lacks, without a trace."""
+
+    exports: Exports
+    source_deal_id: str
+    newest_deals: Path
+    deletion: Path
+
+    @property
+    def deal_id(self) -> str:
+        return f"crm:{self.source_deal_id}"
+
+
+def _later_deals_export(
+    newest_deals: Path, days_later: int, folder: Path, without: str = "", touched: str = ""
+) -> Path:
+    """The newest deals export again, `days_later` days later: without the deal `without`, and with the deal
+    `touched` updated that day (source ids). An unchanged copy would be skipped as a file loaded before."""
+    day = datetime.strptime(newest_deals.stem.rsplit("_", 1)[1], "%Y%m%d") + timedelta(days=days_later)
+    with newest_deals.open(encoding="utf-8", newline="") as file:
+        reader = csv.DictReader(file)
+        columns, deals = reader.fieldnames, [deal for deal in reader if deal["deal_id"] != without]
+    for deal in deals:
+        if deal["deal_id"] == touched:
+            deal["updated_at"] = f"{day:%Y-%m-%d} 09:00:00"
+    path = folder / f"crm_deals_{day:%Y%m%d}.csv"
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, columns)
+        writer.writeheader()
+        writer.writerows(deals)
+    return path
+
+
 @pytest.fixture(scope="module")
-def deletion_homes(homes: Homes, tmp_path_factory: pytest.TempPathFactory) -> tuple[Homes, str]:
-    """`homes`' CRM deleting an open deal (neither merged nor deleted before) without a trace: a full deals
-    export the day after the newest, which lacks it. Delivered to a copy of the incremental home, and with
-    every other file to a new home; the deal's id."""
+def deal_deletion(tmp_path_factory: pytest.TempPathFactory) -> DealDeletion:
     exports = _demo_exports(tmp_path_factory)
     (newest_deals,) = [path for path in exports.crm_days[-1] if path.name.startswith("crm_deals_")]
-    header, *rows = newest_deals.read_text(encoding="utf-8").splitlines(keepends=True)
-    columns = next(csv.reader([header]))
-
-    def is_open_and_unmerged(row: str) -> bool:
-        deal = dict(zip(columns, next(csv.reader([row])), strict=True))
-        return (
-            not deal["stage"].startswith("Closed")
+    (newest_activities,) = [path for path in exports.crm_days[-1] if path.name.startswith("crm_activities_")]
+    with newest_activities.open(encoding="utf-8", newline="") as file:
+        deals_with_activities = {activity["deal_id"] for activity in csv.DictReader(file)}
+    with newest_deals.open(encoding="utf-8", newline="") as file:
+        deleted = next(
+            deal["deal_id"]
+            for deal in csv.DictReader(file)
+            if not deal["stage"].startswith("Closed")
             and deal["merged_into_deal_id"] == ""
             and deal["is_deleted"] == "false"
+            and deal["deal_id"] in deals_with_activities
         )
+    deletion = _later_deals_export(newest_deals, 1, tmp_path_factory.mktemp("deletion"), without=deleted)
+    return DealDeletion(exports, deleted, newest_deals, deletion)
 
-    deleted = next(row for row in rows if is_open_and_unmerged(row))
-    newest_day = datetime.strptime(newest_deals.stem.rsplit("_", 1)[1], "%Y%m%d")
-    next_day = (newest_day + timedelta(days=1)).strftime("%Y%m%d")
-    deletion = tmp_path_factory.mktemp("deletion") / f"crm_deals_{next_day}.csv"
-    deletion.write_text(header + "".join(row for row in rows if row != deleted), encoding="utf-8")
 
+@pytest.fixture(scope="module")
+def deletion_homes(homes: Homes, deal_deletion: DealDeletion, tmp_path_factory: pytest.TempPathFactory) -> Homes:
+    """The deletion delivered to a copy of the incremental home, and with every other file to a new home."""
     incremental = tmp_path_factory.mktemp("deletion_incremental") / "home"
     shutil.copytree(homes.incremental, incremental)
-    _deliver([deletion], incremental / "inbox")
+    _deliver([deal_deletion.deletion], incremental / "inbox")
     full = tmp_path_factory.mktemp("deletion_full")
-    _deliver([*exports.every_file, deletion], full / "inbox")
-    exit_codes = [_run(incremental), _run(full)]
-    return Homes(incremental, full, exit_codes, []), f"crm:{deleted.split(',', 1)[0]}"
+    _deliver([*deal_deletion.exports.every_file, deal_deletion.deletion], full / "inbox")
+    return Homes(incremental, full, [_run(incremental), _run(full)], [])
 
 
 def test_a_deal_missing_from_a_new_full_export_is_absent_after_an_incremental_run(
-    homes: Homes, deletion_homes: tuple[Homes, str]
+    homes: Homes, deletion_homes: Homes, deal_deletion: DealDeletion
 ) -> None:
-    deletion, deal_id = deletion_homes
+    deletion, deal_id = deletion_homes, deal_deletion.deal_id
     assert deletion.exit_codes == [0, 0]
     _assert_same_marts(deletion.incremental, deletion.full)
     _assert_same_incremental_models(deletion)
@@ -341,6 +374,30 @@ def test_a_deal_missing_from_a_new_full_export_is_absent_after_an_incremental_ru
     assert current_state == ("absent",)
     # Deleted now, it belongs to no deal: its stage changes, which no new load holds, go too.
     assert stage_changes_left == 0
+
+
+def test_a_deal_back_in_a_later_full_export_gets_its_activities_back(
+    deletion_homes: Homes, deal_deletion: DealDeletion, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Two days after the deletion's export, a full export holds the deal again (restored in the CRM). No
+    # activity load: its activities, stored without a deal, belong to it again because its record does.
+    restoration = _later_deals_export(
+        deal_deletion.newest_deals, 2, tmp_path_factory.mktemp("restoration"), touched=deal_deletion.source_deal_id
+    )
+    incremental = tmp_path_factory.mktemp("restoration_incremental") / "home"
+    shutil.copytree(deletion_homes.incremental, incremental)
+    _deliver([restoration], incremental / "inbox")
+    full = tmp_path_factory.mktemp("restoration_full")
+    _deliver([*deal_deletion.exports.every_file, deal_deletion.deletion, restoration], full / "inbox")
+    restored = Homes(incremental, full, [_run(incremental), _run(full)], [])
+    assert restored.exit_codes == [0, 0]
+    _assert_same_marts(restored.incremental, restored.full)
+    _assert_same_incremental_models(restored)
+    activities = "select count(*) from int_activities_attributed where deal_id = ?"
+    with duckdb.connect(str(deletion_homes.incremental / "build.duckdb"), read_only=True) as con:
+        assert con.execute(activities, [deal_deletion.deal_id]).fetchone()[0] == 0
+    with duckdb.connect(str(restored.incremental / "build.duckdb"), read_only=True) as con:
+        assert con.execute(activities, [deal_deletion.deal_id]).fetchone()[0] > 0
 
 
 # Sales ops decide that a verbal order is a signature: every CRM verbal order becomes a contract_signed

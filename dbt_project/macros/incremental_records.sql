@@ -1,10 +1,10 @@
 {#-
-    Incremental models whose rows of a CRM deal record (or of a deal) depend on the rows of that record (or
-    of the records that belong to the deal) alone, and on reference data, fingerprinted
-    (incremental_loads.sql). A run deletes the rows of the records it decides again and appends theirs,
-    built from all their input rows. Which records a run decides again depends on what can change them: a
-    macro per model kind returns that set as a query (valid where is_incremental_from_loads(), whose ledger
-    of loads it reads).
+    Incremental models whose rows of a record (a CRM deal record, a deal, an activity) depend on the input
+    rows of that record alone, on reference data, fingerprinted (incremental_loads.sql), and on lookups
+    whose state the model keeps (kept_lookup). A run deletes the rows of the records it decides again and
+    appends theirs, built from all their input rows. Which records a run decides again depends on what can
+    change them: a macro per model kind returns that set as a query (valid where is_incremental_from_loads(),
+    whose ledger of loads it reads).
 -#}
 
 {% macro replaced_per_record(
@@ -75,7 +75,7 @@
 {%- endmacro %}
 
 {% macro only_deal_records_decided_again() -%}
-    {#- The filter on the rows a model downstream of the deal records' versions builds again. -#}
+    {#- int_deal_states_historized's filter (it merges, keeping no set): the records it decides again. -#}
     {%- if is_incremental_from_loads() %}
     where deal_id in ({{ deal_records_decided_again() }})
     {%- endif %}
