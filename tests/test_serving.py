@@ -100,6 +100,19 @@ def test_rollback_restores_the_previous_version_and_keeps_three(tmp_path):
     assert deal_count(serving_db) == 3
 
 
+def test_a_kept_version_is_the_published_file_under_a_second_name_not_a_copy(tmp_path):
+    build_db, serving_db = tmp_path / "build.duckdb", tmp_path / "serving.duckdb"
+    build_with_deals(build_db, 1)
+    publish_marts(build_db, serving_db, MARTS, "run-1")
+    published = serving_db.stat()
+    build_with_deals(build_db, 2)
+    publish_marts(build_db, serving_db, MARTS, "run-2")
+    (kept,) = published_versions(serving_db)
+    assert (kept.stat().st_dev, kept.stat().st_ino) == (published.st_dev, published.st_ino)
+    assert deal_count(kept) == 1
+    assert deal_count(serving_db) == 2
+
+
 def test_rollback_without_a_kept_version_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="No earlier version"):
         rollback(tmp_path / "serving.duckdb")
