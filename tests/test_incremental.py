@@ -436,6 +436,17 @@ def _edited_and_rebuilt(
         assert before[model][2] > 0, model
 
 
+def _later_export_of_one_row(kind: str, key_column: str, key: str, changed: str) -> str:
+    """SQL for a later CRM export of `kind` (raw_crm.<kind>) holding one row: the newest row of `key`, the day
+    after, in a load of its own, with the columns `changed` (a `select * replace` list) changed."""
+    return (
+        f"insert into raw_crm.{kind} select * replace ({changed}, 'later' as _load_id, "
+        f"'crm_{kind}_later.csv' as _source_file, 'later' as _content_hash, 1 as _row_number, "
+        f"_export_date + 1 as _export_date) from raw_crm.{kind} where {key_column} = '{key}' "
+        "order by _export_date desc limit 1"
+    )
+
+
 def test_an_edited_seed_builds_the_models_reading_it_again_from_every_load(homes: Homes, tmp_path: Path) -> None:
     project = project_with_edited_seed(tmp_path, "stage_milestones", *VERBAL_ORDER_AS_SIGNATURE)
     _edited_and_rebuilt(homes, tmp_path, SEED_READING_MODELS, project=project)
@@ -451,12 +462,7 @@ def test_a_rep_moving_to_another_team_builds_the_per_record_models_again(homes: 
             "order by (select count(*) from int_deals_deduplicated as deals where deals.owner_id = users.owner_id) "
             "desc, owner_id limit 1"
         ).fetchone()
-    later_users_export = (
-        f"insert into raw_crm.users select * replace ('{other_team}' as team, 'later' as _load_id, "
-        "'crm_users_later.csv' as _source_file, 'later' as _content_hash, 1 as _row_number, "
-        f"_export_date + 1 as _export_date) from raw_crm.users where owner_id = '{rep}' "
-        "order by _export_date desc limit 1"
-    )
+    later_users_export = _later_export_of_one_row("users", "owner_id", rep, f"'{other_team}' as team")
     models = ["int_users_deduplicated", *sorted(PIPELINE_HISTORY_MODELS)]
     _edited_and_rebuilt(homes, tmp_path, models, upstream=("int_user_records_unioned",), edit_sql=later_users_export)
 
@@ -506,11 +512,8 @@ def test_a_deal_moving_to_another_account_attributes_the_activities_it_changes_a
     # A later deals export moves the deal; no activity or contact load.
     with duckdb.connect(str(homes.full / "build.duckdb"), read_only=True) as con:
         deal, account = con.execute(DEAL_MOVES[status]).fetchone()
-    later_deals_export = (
-        f"insert into raw_crm.deals select * replace ('{account}' as account_id, 'later' as _load_id, "
-        "'crm_deals_later.csv' as _source_file, 'later' as _content_hash, 1 as _row_number, "
-        f"_export_date + 1 as _export_date, 'changes' as _export_scope) from raw_crm.deals where deal_id = '{deal}' "
-        "order by _export_date desc limit 1"
+    later_deals_export = _later_export_of_one_row(
+        "deals", "deal_id", deal, f"'{account}' as account_id, 'changes' as _export_scope"
     )
     _edited_and_rebuilt(
         homes, tmp_path, ["int_activities_attributed"], upstream=("+fct_deals",), edit_sql=later_deals_export

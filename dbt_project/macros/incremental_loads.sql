@@ -14,18 +14,23 @@
         The config of a model that merges the loads of its `inputs` (model names) it has not seen into its
         stored rows: `delete+insert` on unique_key, the ledger of merged loads kept by the hooks.
     -#}
-    {%- set input_refs = [] -%}
-    {%- for input in inputs -%}
-        {%- do input_refs.append("ref('" ~ input ~ "')") -%}
-    {%- endfor -%}
     {{ config(
         materialized='incremental',
         unique_key=unique_key,
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         pre_hook="{{ reset_processed_loads() }}",
-        post_hook="{{ record_processed_loads([" ~ input_refs | join(', ') ~ "]) }}",
+        post_hook=recording_loads_of(inputs),
     ) }}
+{%- endmacro %}
+
+{% macro recording_loads_of(inputs) -%}
+    {#- The post-hook (as config text, rendered when it runs) recording the loads of `inputs` (model names). -#}
+    {%- set input_refs = [] -%}
+    {%- for input in inputs -%}
+        {%- do input_refs.append("ref('" ~ input ~ "')") -%}
+    {%- endfor -%}
+    {%- do return("{{ record_processed_loads([" ~ input_refs | join(', ') ~ "]) }}") -%}
 {%- endmacro %}
 
 {% macro rebuilt_on_new_loads() -%}

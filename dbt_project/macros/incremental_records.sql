@@ -22,10 +22,6 @@
         and before any row is deleted (a set may read the stored rows); the model's filters read it there
         (only_records_decided_again).
     -#}
-    {%- set input_refs = [] -%}
-    {%- for input in inputs -%}
-        {%- do input_refs.append("ref('" ~ input ~ "')") -%}
-    {%- endfor -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
@@ -35,8 +31,7 @@
             ~ "create or replace table {{ decided_again_relation() }} as select distinct record_id from ({{ "
             ~ records_decided_again ~ "() }}) as decided_again (record_id); delete from {{ this }} where "
             ~ record_column ~ " in (select record_id from {{ decided_again_relation() }}){% endif %}",
-        post_hook="{{ record_processed_loads([" ~ input_refs | join(', ') ~ "]) }}; {{ keep_lookups("
-            ~ kept_lookups ~ ") }}",
+        post_hook=recording_loads_of(inputs) ~ "; {{ keep_lookups(" ~ kept_lookups ~ ") }}",
     ) }}
 {%- endmacro %}
 
