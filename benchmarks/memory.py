@@ -30,7 +30,8 @@ def _children_by_parent() -> dict[int, list[int]]:
 
 
 # Which process of the tree holds the memory, by its command line; the root is the measured command itself.
-ROLES = (("dbt", "bin/dbt"), ("check worker", "multiprocessing.spawn"))
+# The check workers fork from multiprocessing's fork server, which shares their command line and their role.
+ROLES = (("dbt", "bin/dbt"), ("check worker", "multiprocessing.forkserver"))
 
 
 def _role(pid: int, root: int) -> str:

@@ -19,6 +19,7 @@ from dagster_dbt import (
 from packaging.version import Version
 
 from dealledger.assets.ingest import DUCKDB_WRITER_POOL
+from dealledger.quality.workers import SuiteValidators
 from dealledger.serving.publish import MartTable
 from dealledger.settings import load_settings
 
@@ -79,7 +80,9 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         dagster_dbt_translator=LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
         pool=DUCKDB_WRITER_POOL,
     )
-    def dealledger_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+    def dealledger_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, suite_validators: SuiteValidators):
+        # The check step's workers fork from a server that imports Great Expectations now, beside dbt's start-up.
+        suite_validators.start_importing()
         # Incremental models read only new loads unless a full refresh is asked for (docs/benchmarks.md).
         full_refresh = ["--full-refresh"] if load_settings().dbt_full_refresh else []
         # dbt unit tests check the model logic on fixed inputs, not the data: they run in the test suite

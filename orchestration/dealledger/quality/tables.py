@@ -102,12 +102,10 @@ def partition_key(expectations: list[dict], column_types: dict[str, str]) -> lis
 
 
 def prepare_worker() -> None:
-    """A validation worker's start: Great Expectations imported once (its own module, not workers.py, so
-    that the spawned process does not import Dagster too), then every object alive frozen out of the garbage
-    collector's reach. The collections after each validation (`_failures_then_collect`) then walk only what
-    the validations made, not GE's import: 0.14 s each, half the demo's validation time, before."""
-    import great_expectations  # noqa: F401 (the import is the work, done once per worker)
-
+    """A validation worker's start, forked from a server that imported Great Expectations (workers.py): every
+    object alive frozen out of the garbage collector's reach. The collections after each validation
+    (`_failures_then_collect`) then walk only what the validations made, not GE's import: 0.14 s each, half
+    the demo's validation time, before."""
     gc.freeze()
 
 
