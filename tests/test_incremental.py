@@ -55,12 +55,14 @@ REBUILT_MODELS = {
 # Per deal record, deal or activity: the rows of the records a load can change, replaced. The pipeline
 # history's, downstream of the states (the records the states model decided again); the stage changes' and the
 # reference keys' (also every record a merge or deletion re-points, and for the keys, its deal before and
-# after); the activities' (also those whose contact, deal, deal's account or account's first signature changed).
+# after); the activities' (also those whose contact, deal, deal's account or account's first signature changed);
+# the events' (the keys' deals, and those of every billing document whose match changed).
 PIPELINE_HISTORY_MODELS = {"int_deal_state_dimensions_unpivoted", "fct_pipeline_movements"}
 REPLACED_PER_RECORD_MODELS = PIPELINE_HISTORY_MODELS | {
     "int_deal_stage_changes_deduplicated",
     "int_deal_reference_keys_collected",
     "int_activities_attributed",
+    "fct_deal_events",
 }
 INCREMENTAL_MODELS = MERGING_MODELS | APPENDING_MODELS | REBUILT_MODELS | REPLACED_PER_RECORD_MODELS
 # The incremental models that read stage_milestones, directly or through another model.
@@ -68,6 +70,7 @@ SEED_READING_MODELS = [
     "int_deal_touchpoints_unioned",
     "int_deal_states_historized",
     "int_deal_stage_changes_deduplicated",
+    "fct_deal_events",
     *sorted(PIPELINE_HISTORY_MODELS),
 ]
 

@@ -84,6 +84,7 @@
           surviving_deals   the deal each CRM deal record belongs to (a merge, a deletion re-points records)
           deal_accounts     each real deal's account
           first_signatures  each account's first won deal's signature (first_signatures_by_account)
+          invoice_events    each billing document's deal and the columns of its event (fct_deal_events)
     -#}
     {%- set lookups = {
         'surviving_deals': {
@@ -95,6 +96,11 @@
         'first_signatures': {
             'query': first_signatures_by_account(model_relation('fct_deals')),
             'key': 'account_id', 'value': 'first_signed_at'},
+        'invoice_events': {
+            'query': 'select invoice_id, struct_pack(deal_id, invoice_type, invoice_date, net_amount, currency,'
+                ~ ' source_system, source_file, source_row, match_rule, match_evidence) as invoice_event from '
+                ~ model_relation('int_invoices_matched'),
+            'key': 'invoice_id', 'value': 'invoice_event'},
     } -%}
     {%- do return(lookups[name]) -%}
 {%- endmacro %}
@@ -148,21 +154,69 @@
 {% macro reference_key_deals_decided_again() -%}
     {#-
         The deals whose reference keys (int_deal_reference_keys_collected) a run collects again, from all
-        the records that belong to them: the deal each changed record belongs to, and the one it belonged
-        to when the model was last built. A record changed if a new load holds it, if its CRM's staging
-        decides rows across loads (HubSpot), or if it was re-pointed.
+        the records that belong to them: the deals of the changed deal records (deals_of_changed_records).
     -#}
     with changed_records as (
 
-        select deal_id
-        from {{ ref('int_deal_records_unioned') }}
-        where {{ is_new_load() }}
-           or source_system in {{ sources_deciding_across_loads() }}
-        union
-        {{ lookup_changed_keys('surviving_deals') }}
+        {{ changed_deal_records() }}
 
     )
 
+    {{ deals_of_changed_records() }}
+{%- endmacro %}
+
+{% macro deal_events_decided_again() -%}
+    {#-
+        The deals whose events (fct_deal_events) a run builds again: the deals of the changed deal records
+        (deals_of_changed_records), a record also changed if a new load holds a stage change of it; and the
+        deals of every billing document whose event changed (kept lookup invoice_events: a billing load
+        matches documents again), the deal it is matched to now and the one it was matched to before.
+    -#}
+    with changed_records as (
+
+        {{ changed_deal_records() }}
+        union
+        select deal_id
+        from {{ ref('int_deal_stage_changes_unioned') }}
+        where {{ is_new_load() }}
+
+    ),
+
+    changed_invoices as (
+
+        {{ lookup_changed_keys('invoice_events') }}
+
+    )
+
+    {{ deals_of_changed_records() }}
+    union
+    select deal_id
+    from {{ ref('int_invoices_matched') }}
+    where invoice_id in (select invoice_id from changed_invoices)
+    union
+    select invoice_event.deal_id
+    from {{ kept_lookup_relation('invoice_events') }}
+    where invoice_id in (select invoice_id from changed_invoices)
+{%- endmacro %}
+
+{% macro changed_deal_records() -%}
+    {#-
+        The CRM deal records whose rows a run may change: a record a new load holds, every record of a CRM
+        whose staging decides rows across loads (HubSpot), and a re-pointed one (kept lookup surviving_deals).
+    -#}
+    select deal_id
+    from {{ ref('int_deal_records_unioned') }}
+    where {{ is_new_load() }}
+       or source_system in {{ sources_deciding_across_loads() }}
+    union
+    {{ lookup_changed_keys('surviving_deals') }}
+{%- endmacro %}
+
+{% macro deals_of_changed_records() -%}
+    {#-
+        The deals of the records in the CTE `changed_records` (deal_id): the deal each belongs to now, and
+        the one it belonged to when the model was last built (the deal it left is decided again too).
+    -#}
     select surviving_deal_id
     from {{ ref('int_deal_merges_resolved') }}
     where deal_id in (select deal_id from changed_records)
