@@ -62,7 +62,7 @@ REPLACED_PER_RECORD_MODELS = PIPELINE_HISTORY_MODELS | {
     "int_deal_stage_changes_deduplicated",
     "int_deal_reference_keys_collected",
     "int_activities_attributed",
-    "fct_deal_events",
+    "int_deal_events_unioned",
 }
 INCREMENTAL_MODELS = MERGING_MODELS | APPENDING_MODELS | REBUILT_MODELS | REPLACED_PER_RECORD_MODELS
 # The incremental models that read stage_milestones, directly or through another model.
@@ -70,7 +70,7 @@ SEED_READING_MODELS = [
     "int_deal_touchpoints_unioned",
     "int_deal_states_historized",
     "int_deal_stage_changes_deduplicated",
-    "fct_deal_events",
+    "int_deal_events_unioned",
     *sorted(PIPELINE_HISTORY_MODELS),
 ]
 
@@ -290,6 +290,32 @@ def test_a_changes_export_gives_the_numbers_of_a_full_export(homes: Homes, chang
     _assert_same_marts(changes_homes.full, homes.full, ignored=("source_file", "source_row"))
     with pytest.raises(AssertionError):
         _assert_same_marts(changes_homes.full, homes.full)
+
+
+def test_a_billing_month_delivered_alone_reaches_the_deals_built_before(
+    homes: Homes, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # A run with billing files and no CRM export: no new load touches a deal, yet the month's documents are
+    # matched to deals built before and become their events (int_deal_events_unioned's kept lookup invoice_events).
+    exports = _demo_exports(tmp_path_factory)
+    crm_files = [path for day in exports.crm_days for path in day]
+    incremental = tmp_path_factory.mktemp("billing_later")
+    exit_codes = []
+    for delivery in (crm_files + exports.old_billing, exports.new_billing):
+        _deliver(delivery, incremental / "inbox")
+        exit_codes.append(_run(incremental))
+    assert exit_codes == [0, 0]
+    _assert_same_marts(incremental, homes.full)
+    _assert_same_incremental_models(Homes(incremental, homes.full, exit_codes, []))
+    with duckdb.connect(str(incremental / "build.duckdb"), read_only=True) as con:
+        decided_again = con.execute("select count(*) from int_deal_events_unioned__decided_again").fetchone()[0]
+        new_month_events = con.execute(
+            "select count(*) from fct_deal_events where source_file in (select unnest(?))",
+            [[path.name for path in exports.new_billing]],
+        ).fetchone()[0]
+    # The month's deals alone were built again, and they did get events from it.
+    assert 0 < decided_again < 0.5 * DEALS
+    assert new_month_events > 0
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@
           surviving_deals   the deal each CRM deal record belongs to (a merge, a deletion re-points records)
           deal_accounts     each real deal's account
           first_signatures  each account's first won deal's signature (first_signatures_by_account)
-          invoice_events    each billing document's deal and the columns of its event (fct_deal_events)
+          invoice_events    each billing document's deal and the columns of its event (int_deal_events_unioned)
     -#}
     {%- set lookups = {
         'surviving_deals': {
@@ -167,10 +167,10 @@
 
 {% macro deal_events_decided_again() -%}
     {#-
-        The deals whose events (fct_deal_events) a run builds again: the deals of the changed deal records
-        (deals_of_changed_records), a record also changed if a new load holds a stage change of it; and the
-        deals of every billing document whose event changed (kept lookup invoice_events: a billing load
-        matches documents again), the deal it is matched to now and the one it was matched to before.
+        The deals whose events (int_deal_events_unioned) a run builds again: the deals of the changed deal
+        records (deals_of_changed_records), a record also changed if a new load holds a stage change of it;
+        and the deals of every billing document whose event changed (kept lookup invoice_events: a billing
+        load matches documents again), the deal it is matched to now and the one it was matched to before.
     -#}
     with changed_records as (
 

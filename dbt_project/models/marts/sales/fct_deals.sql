@@ -12,7 +12,7 @@ deals as (
 
 deal_events as (
 
-    select * from {{ ref('fct_deal_events') }}
+    select * from {{ ref('int_deal_events_unioned') }}
 
 ),
 
