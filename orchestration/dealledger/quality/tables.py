@@ -116,7 +116,7 @@ def validate_table(database: Path, config: dict[str, str], table: str, suite_pat
     expectations = definition["expectations"]
     spine = definition.get("period_spine")
     with duckdb.connect(str(database), read_only=True, config=read_config(config)) as con:
-        relation = con.table(table)
+        relation = con.sql(f"select * from {table}")  # a mart may be a view, which con.table() does not find
         table_columns = relation.columns
         rows = con.execute(f"select count(*) from {table}").fetchone()[0]
         column_types = dict(zip(table_columns, map(str, relation.types), strict=True))
