@@ -466,12 +466,14 @@ def _edited_and_rebuilt(
 
 
 def _later_export_of_one_row(kind: str, key_column: str, key: str, changed: str) -> str:
-    """SQL for a later CRM export of `kind` (raw_crm.<kind>) holding one row: the newest row of `key`, the day
-    after, in a load of its own, with the columns `changed` (a `select * replace` list) changed."""
+    """SQL for a later export of `kind` (`<source>.<table>`, raw table raw_<source>.<table>) holding one row: the
+    newest row of `key`, the day after, in a load of its own, with the columns `changed` (a `select * replace`
+    list) changed."""
+    source, table = kind.split(".")
     return (
-        f"insert into raw_crm.{kind} select * replace ({changed}, 'later' as _load_id, "
-        f"'crm_{kind}_later.csv' as _source_file, 'later' as _content_hash, 1 as _row_number, "
-        f"_export_date + 1 as _export_date) from raw_crm.{kind} where {key_column} = '{key}' "
+        f"insert into raw_{kind} select * replace ({changed}, 'later' as _load_id, "
+        f"'{source}_{table}_later.csv' as _source_file, 'later' as _content_hash, 1 as _row_number, "
+        f"_export_date + 1 as _export_date) from raw_{kind} where {key_column} = '{key}' "
         "order by _export_date desc limit 1"
     )
 
@@ -491,7 +493,7 @@ def test_a_rep_moving_to_another_team_builds_the_per_record_models_again(homes: 
             "order by (select count(*) from int_deals_deduplicated as deals where deals.owner_id = users.owner_id) "
             "desc, owner_id limit 1"
         ).fetchone()
-    later_users_export = _later_export_of_one_row("users", "owner_id", rep, f"'{other_team}' as team")
+    later_users_export = _later_export_of_one_row("crm.users", "owner_id", rep, f"'{other_team}' as team")
     models = ["int_users_deduplicated", *sorted(PIPELINE_HISTORY_MODELS)]
     _edited_and_rebuilt(homes, tmp_path, models, upstream=("int_user_records_unioned",), edit_sql=later_users_export)
 
@@ -542,10 +544,42 @@ def test_a_deal_moving_to_another_account_attributes_the_activities_it_changes_a
     with duckdb.connect(str(homes.full / "build.duckdb"), read_only=True) as con:
         deal, account = con.execute(DEAL_MOVES[status]).fetchone()
     later_deals_export = _later_export_of_one_row(
-        "deals", "deal_id", deal, f"'{account}' as account_id, 'changes' as _export_scope"
+        "crm.deals", "deal_id", deal, f"'{account}' as account_id, 'changes' as _export_scope"
     )
     _edited_and_rebuilt(
         homes, tmp_path, ["int_activities_attributed"], upstream=("+fct_deals",), edit_sql=later_deals_export
+    )
+
+
+def test_a_document_matched_to_another_deal_takes_its_event_along(homes: Homes, tmp_path: Path) -> None:
+    # A later billing export of one invoice (of the newest month, which no export after it repeats) whose
+    # reference now names another deal: its event leaves the deal it was matched to, which no load touches
+    # (int_deal_events_unioned's kept lookup invoice_events: the deal it was matched to before).
+    with duckdb.connect(str(homes.full / "build.duckdb"), read_only=True) as con:
+        invoice, other_deal = con.execute(
+            """
+            select matched.source_invoice_id, min(other.source_deal_id)
+            from int_invoices_matched as matched
+            inner join fct_deals as other
+                on other.deal_id <> matched.deal_id
+                and other.source_system = 'crm'
+            where matched.match_rule = 'explicit_reference'
+              and matched.source_system = 'billing'
+              and matched.source_file = (select max(source_file) from int_invoices_matched)
+            group by all
+            order by 1
+            limit 1
+            """
+        ).fetchone()
+    later_invoices_export = _later_export_of_one_row(
+        "billing.invoices", "invoice_id", invoice, f"'{other_deal}' as reference"
+    )
+    _edited_and_rebuilt(
+        homes,
+        tmp_path,
+        ["int_deal_events_unioned"],
+        upstream=("+int_invoices_matched",),
+        edit_sql=later_invoices_export,
     )
 
 
