@@ -30,8 +30,8 @@ SERVER_PRELOAD = ["great_expectations", "dealledger.quality.tables"]
 
 @functools.cache
 def _worker_context() -> multiprocessing.context.ForkServerContext:
-    # A fork server, not fork: this process holds DuckDB and Dagster threads that a fork would copy mid-state;
-    # the server is a fresh interpreter, started before any of them is copied.
+    # A fork server, not fork: this process holds DuckDB and Dagster threads that a fork would copy mid-state.
+    # The server is a fresh interpreter (started by exec) without threads, and the workers fork from it.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(SERVER_PRELOAD)
     return context

@@ -5,9 +5,10 @@
 --   reopened                     a change from a closed stage (contract_signed, lost) back to an open one
 --   invoiced, credited           billing documents matched to the deal, with the rule and its evidence
 -- Typed as the mart fct_deal_events, a view of this model, shows them. Incremental per deal: a deal's
--- events depend on its records, their stage changes and the billing documents matched to it. A run builds again the events of the deals a new load, a merge or a billing
--- load's matching can change (macro deal_events_decided_again) and replaces theirs; each input is filtered
--- to those deals before the union (a filter on the union was applied after it: 2 s for no deal at 1M).
+-- events depend on its records, their stage changes and the billing documents matched to it. A run builds
+-- again the events of the deals a new load, a merge or a billing load's matching can change (macro
+-- deal_events_decided_again) and replaces theirs; each input is filtered to those deals before the union
+-- (a filter on the union was applied after it: 2 s for no deal at 1M).
 {{ replaced_per_record(
     records_decided_again='deal_events_decided_again',
     inputs=['int_deal_records_unioned', 'int_deal_stage_changes_unioned'],
