@@ -84,7 +84,9 @@
           surviving_deals   the deal each CRM deal record belongs to (a merge, a deletion re-points records)
           deal_accounts     each real deal's account
           first_signatures  each account's first won deal's signature (first_signatures_by_account)
-          invoice_events    each billing document's deal and the columns of its event (int_deal_events_unioned)
+          invoice_events    each billing document's matched row whole (int_invoices_matched): a change to any
+                            column decides its deals again, so the set needs no copy of the columns that
+                            int_deal_events_unioned's invoice events read
     -#}
     {%- set lookups = {
         'surviving_deals': {
@@ -97,9 +99,8 @@
             'query': first_signatures_by_account(model_relation('fct_deals')),
             'key': 'account_id', 'value': 'first_signed_at'},
         'invoice_events': {
-            'query': 'select invoice_id, struct_pack(deal_id, invoice_type, invoice_date, net_amount, currency,'
-                ~ ' source_system, source_file, source_row, match_rule, match_evidence) as invoice_event from '
-                ~ model_relation('int_invoices_matched'),
+            'query': 'select invoice_id, matched as invoice_event from '
+                ~ model_relation('int_invoices_matched') ~ ' as matched',
             'key': 'invoice_id', 'value': 'invoice_event'},
     } -%}
     {%- do return(lookups[name]) -%}
