@@ -583,6 +583,31 @@ def test_a_document_matched_to_another_deal_takes_its_event_along(homes: Homes, 
     )
 
 
+def test_a_document_changed_but_matched_to_the_same_deal_changes_its_event(homes: Homes, tmp_path: Path) -> None:
+    # A later billing export of one invoice dated a day later: its deal stays, so only the hash of its matched
+    # row in int_deal_events_unioned's kept lookup invoice_events tells the run that its event changed.
+    with duckdb.connect(str(homes.full / "build.duckdb"), read_only=True) as con:
+        (invoice,) = con.execute(
+            """
+            select min(source_invoice_id)
+            from int_invoices_matched
+            where match_rule = 'explicit_reference'
+              and source_system = 'billing'
+              and source_file = (select max(source_file) from int_invoices_matched)
+            """
+        ).fetchone()
+    later_invoices_export = _later_export_of_one_row(
+        "billing.invoices", "invoice_id", invoice, "invoice_date + 1 as invoice_date"
+    )
+    _edited_and_rebuilt(
+        homes,
+        tmp_path,
+        ["int_deal_events_unioned"],
+        upstream=("+int_invoices_matched",),
+        edit_sql=later_invoices_export,
+    )
+
+
 def test_a_model_table_built_before_it_was_incremental_is_built_again_from_every_load(
     homes: Homes, tmp_path: Path
 ) -> None:
