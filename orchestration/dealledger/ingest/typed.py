@@ -34,6 +34,17 @@ class Lineage(NamedTuple):
     export_scope: str
 
 
+# Each lineage column's value in insert_rows: a Lineage field bound by name, or the row's own number.
+LINEAGE_VALUES = {
+    "_source_file": "$source_file",
+    "_content_hash": "$content_hash",
+    "_row_number": "_row_number",
+    "_load_id": "$load_id",
+    "_export_date": "cast($export_date as date)",
+    "_export_scope": "$export_scope",
+}
+
+
 _WHITESPACE = "[\\s\u00a0\u202f]"
 
 
@@ -270,7 +281,7 @@ def insert_rows(
     layout = typed.layout
     targets = [*layout.column_names, *(name for name, _ in LINEAGE_COLUMNS)]
     values = [f"p{index}" for index in range(len(typed.sources))]
-    values += ["?", "?", "_row_number", "?", "cast(? as date)", "?"]
+    values += [LINEAGE_VALUES[name] for name, _ in LINEAGE_COLUMNS]
     for index, source in enumerate(typed.sources):
         if is_locale_parsed(source.column.type):
             targets.append(f"{source.column.name}{RAW_TEXT_SUFFIX}")
@@ -284,7 +295,7 @@ def insert_rows(
         source = f"from {prefix}_parsed"  # in file order already
     row = con.execute(
         f"insert into {layout.raw_table} ({', '.join(targets)}) select {', '.join(values)} {source}",
-        [lineage.source_file, lineage.content_hash, lineage.load_id, lineage.export_date, lineage.export_scope],
+        lineage._asdict(),
     ).fetchone()
     return int(row[0]) if row else 0
 
