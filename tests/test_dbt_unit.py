@@ -241,3 +241,19 @@ def test_an_unknown_booking_policy_does_not_compile(tmp_path):
     result = run_dbt(["parse", "--vars", "{booking_policy: on_a_whim}"], tmp_path / "unused.duckdb", tmp_path)
     assert result.returncode != 0
     assert "booking_policy must be one of" in result.stdout
+
+
+def test_the_primary_key_test_reports_a_repeated_key_and_a_missing_one(demo_build: DbtBuild, tmp_path):
+    # A composite key (the lineage of a record union): one row twice, and one row without its row number.
+    # Each is one failing row of the test (macro primary_key); every other key is unique.
+    table = "int_deal_stage_changes_unioned"
+    db = shutil.copy(demo_build.db, tmp_path / "build.duckdb")  # named as the original: views name their database
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"insert into {table} select * from {table} limit 1")
+        con.execute(f"insert into {table} select * replace (null as source_row) from {table} limit 1")
+    result = run_dbt(
+        ["test", "--select", f"primary_key_{table}_source_file__source_content_hash__source_row"], db, tmp_path
+    )
+    assert result.returncode == 1, result.stdout[-4000:]
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    assert [(result["status"], result["failures"]) for result in results] == [("fail", 2)]
