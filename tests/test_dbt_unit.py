@@ -256,4 +256,4 @@ def test_the_primary_key_test_reports_a_repeated_key_and_a_missing_one(demo_buil
     )
     assert result.returncode == 1, result.stdout[-4000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
-    assert [(result["status"], result["failures"]) for result in results] == [("fail", 2)]
+    assert [(node["status"], node["failures"]) for node in results] == [("fail", 2)]
