@@ -244,10 +244,10 @@ class _Prepared:
     failures: int  # rows in _dl_failures
 
     def write(self, con: duckdb.DuckDBPyConnection, lineage: typed.Lineage) -> FileLoadResult:
-        load_id, source_file, digest = lineage[:3]
+        load_id, source_file, digest = lineage.file_key
         # Most files have no bad row: the counts from staging and parsing skip the statements with nothing to do.
         if self.failures:
-            typed.record_failures(con, self.typed_input, self.typed_input.dialect.delimiter, lineage[:3])
+            typed.record_failures(con, self.typed_input, self.typed_input.dialect.delimiter, lineage.file_key)
         structural = self.staged.rejected
         if structural:
             con.execute(
@@ -349,7 +349,7 @@ class _PreparedUbl:
     problems: list[ubl.Problem]
 
     def write(self, con: duckdb.DuckDBPyConnection, lineage: typed.Lineage) -> FileLoadResult:
-        load_id, source_file, digest = lineage[:3]
+        load_id, source_file, digest = lineage.file_key
         if self.problems or self.doc_input is None or self.line_input is None:
             con.executemany(
                 "insert into raw_meta.rejects (load_id, source_file, content_hash, line, column_name, raw_line, "

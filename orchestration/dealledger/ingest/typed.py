@@ -33,6 +33,11 @@ class Lineage(NamedTuple):
     export_date: str
     export_scope: str
 
+    @property
+    def file_key(self) -> tuple[str, str, str]:
+        """(load id, file name, content hash): how raw_meta.rejects names the file a rejected row came from."""
+        return self.load_id, self.source_file, self.content_hash
+
 
 # Each lineage column's value in insert_rows: a Lineage field bound by name, or the row's own number.
 LINEAGE_VALUES = {
