@@ -551,61 +551,54 @@ def test_a_deal_moving_to_another_account_attributes_the_activities_it_changes_a
     )
 
 
-def test_a_document_matched_to_another_deal_takes_its_event_along(homes: Homes, tmp_path: Path) -> None:
-    # A later billing export of one invoice (of the newest month, which no export after it repeats) whose
-    # reference now names another deal: its event leaves the deal it was matched to, which no load touches
-    # (int_deal_events_unioned's kept lookup invoice_events: the deal it was matched to before).
-    with duckdb.connect(str(homes.full / "build.duckdb"), read_only=True) as con:
-        invoice, other_deal = con.execute(
-            """
-            select matched.source_invoice_id, min(other.source_deal_id)
-            from int_invoices_matched as matched
-            inner join fct_deals as other
-                on other.deal_id <> matched.deal_id
-                and other.source_system = 'crm'
-            where matched.match_rule = 'explicit_reference'
-              and matched.source_system = 'billing'
-              and matched.source_file = (select max(source_file) from int_invoices_matched)
-            group by all
-            order by 1
-            limit 1
-            """
-        ).fetchone()
-    later_invoices_export = _later_export_of_one_row(
-        "billing.invoices", "invoice_id", invoice, f"'{other_deal}' as reference"
-    )
+# The billing documents of the newest month (which no export after it repeats) matched by their reference.
+NEWEST_MONTH_REFERENCE_MATCHES = """
+    select *
+    from int_invoices_matched
+    where match_rule = 'explicit_reference'
+      and source_system = 'billing'
+      and source_file = (select max(source_file) from int_invoices_matched)
+"""
+
+
+def _events_rebuilt_after_a_later_export_of_invoice(homes: Homes, tmp_path: Path, invoice: str, changed: str) -> None:
+    """A later billing export of `invoice` with the columns `changed`: int_deal_events_unioned built incrementally
+    must equal its full build, and differ from before."""
     _edited_and_rebuilt(
         homes,
         tmp_path,
         ["int_deal_events_unioned"],
         upstream=("+int_invoices_matched",),
-        edit_sql=later_invoices_export,
+        edit_sql=_later_export_of_one_row("billing.invoices", "invoice_id", invoice, changed),
     )
+
+
+def test_a_document_matched_to_another_deal_takes_its_event_along(homes: Homes, tmp_path: Path) -> None:
+    # A later billing export of one invoice whose reference now names another deal: its event leaves the deal
+    # it was matched to, which no load touches (int_deal_events_unioned's kept lookup invoice_events: the deal
+    # it was matched to before).
+    with duckdb.connect(str(homes.full / "build.duckdb"), read_only=True) as con:
+        invoice, other_deal = con.execute(
+            f"""
+            select matched.source_invoice_id, min(other.source_deal_id)
+            from ({NEWEST_MONTH_REFERENCE_MATCHES}) as matched
+            inner join fct_deals as other
+                on other.deal_id <> matched.deal_id
+                and other.source_system = 'crm'
+            group by all
+            order by 1
+            limit 1
+            """
+        ).fetchone()
+    _events_rebuilt_after_a_later_export_of_invoice(homes, tmp_path, invoice, f"'{other_deal}' as reference")
 
 
 def test_a_document_changed_but_matched_to_the_same_deal_changes_its_event(homes: Homes, tmp_path: Path) -> None:
     # A later billing export of one invoice dated a day later: its deal stays, so only the hash of its matched
     # row in int_deal_events_unioned's kept lookup invoice_events tells the run that its event changed.
     with duckdb.connect(str(homes.full / "build.duckdb"), read_only=True) as con:
-        (invoice,) = con.execute(
-            """
-            select min(source_invoice_id)
-            from int_invoices_matched
-            where match_rule = 'explicit_reference'
-              and source_system = 'billing'
-              and source_file = (select max(source_file) from int_invoices_matched)
-            """
-        ).fetchone()
-    later_invoices_export = _later_export_of_one_row(
-        "billing.invoices", "invoice_id", invoice, "invoice_date + 1 as invoice_date"
-    )
-    _edited_and_rebuilt(
-        homes,
-        tmp_path,
-        ["int_deal_events_unioned"],
-        upstream=("+int_invoices_matched",),
-        edit_sql=later_invoices_export,
-    )
+        (invoice,) = con.execute(f"select min(source_invoice_id) from ({NEWEST_MONTH_REFERENCE_MATCHES})").fetchone()
+    _events_rebuilt_after_a_later_export_of_invoice(homes, tmp_path, invoice, "invoice_date + 1 as invoice_date")
 
 
 def test_a_model_table_built_before_it_was_incremental_is_built_again_from_every_load(
