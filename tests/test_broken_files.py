@@ -421,6 +421,75 @@ def test_broken_json_records_are_accounted_for(con, tmp_path, name):
     check(con, tmp_path, result, case)
 
 
+def test_json_values_are_read_as_the_cells_a_sheet_would_hold(con, tmp_path):
+    """Numbers in plain decimal text, booleans in the dialect's words, nested objects as dotted fields;
+    the header is the fields' union in first-seen order (a nested object's keys together). A record that
+    repeats a key is rejected."""
+    document = (
+        '{"records": ['
+        '{"Name": "Deal 1", "StageName": "Prospecting", "Amount": 100000.0, "Probability": 1e-4, "IsWon": true,'
+        ' "FiscalYear": 2024,'
+        ' "attributes": {"type": "Opportunity", "referenceId": "Ref1", "tags": [1, "a"], "meta": {}}},'
+        '{"attributes": {"referenceId": "Ref2"}, "StageName": "Closed Won", "IsClosed": false,'
+        ' "Amount": -0.0, "Big_Number__c": 123456789012345678901234567890, "Tiny__c": 2.5e-10, "Whole__c": 5.0},'
+        "{},"
+        '{"attributes": {"referenceId": "Ref4", "referenceId": "Ref5"}, "StageName": "Lost"},'
+        '{"attributes": {"referenceId": "Ref6", "say \\"hi\\"": {"x": 1, "x": 2}}, "StageName": "Lost"}'
+        "]}"
+    )
+    result = load(con, write(tmp_path, "Opportunities_20240131.json", document), tmp_path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (5, 3, 2)
+    no_extra = dict.fromkeys(
+        ["attributes.type", "attributes.tags", "attributes.meta", 'attributes.say "hi".x']
+        + ["Big_Number__c", "Tiny__c", "Whole__c"]
+    )
+    rows = con.execute(
+        "select id, stage_name, amount::varchar, probability::varchar, is_won, is_closed, fiscal_year, _extra "
+        "from raw_salesforce.opportunities order by _row_number"
+    ).fetchall()
+    assert list(json.loads(rows[0][-1])) == list(no_extra)  # first-seen order, an object's keys together
+    assert [(*row[:-1], json.loads(row[-1])) for row in rows] == [
+        (
+            "Ref1",
+            "Prospecting",
+            "100000.00",
+            "0.0001",
+            True,
+            None,
+            2024,
+            {**no_extra, "attributes.type": "Opportunity", "attributes.tags": '[1,"a"]', "attributes.meta": "{}"},
+        ),
+        (
+            "Ref2",
+            "Closed Won",
+            "0.00",
+            None,
+            None,
+            False,
+            None,
+            {
+                **no_extra,
+                "Big_Number__c": "123456789012345678901234567890",
+                "Tiny__c": "0.00000000025",
+                "Whole__c": "5",
+            },
+        ),
+        (None, None, None, None, None, None, None, no_extra),  # an empty record is a row without values
+    ]
+    assert con.execute(
+        "select line, reason from raw_meta.rejects where content_hash = ?", [result.content_hash]
+    ).fetchall() == [
+        (4, "key attributes.referenceId appears twice in the record"),
+        (5, 'key attributes.say "hi".x appears twice in the record'),
+    ]
+
+
+def test_json_with_two_documents_is_quarantined(con, tmp_path):
+    result = load(con, write(tmp_path, "Opportunities_20240131.json", _records(_opportunity(1)) * 2), tmp_path)
+    assert result.status == "quarantined"
+    assert result.reason == "Opportunities_20240131.json: not valid JSON: 2 values where one document was expected"
+
+
 UBL = """<?xml version="1.0" encoding="UTF-8"?>
 <Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
   xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"

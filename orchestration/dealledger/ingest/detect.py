@@ -152,7 +152,7 @@ def read_header(path: Path, spec: FileSpec) -> list[str]:
     if file_format == "xlsx":
         return readers.read_xlsx(path, spec)[0]
     if file_format == "json_records":
-        return readers.read_json_records(path, spec)[0]
+        return readers.read_json_header(path, spec)
     return []  # UBL: the root element is checked when the document is read
 
 

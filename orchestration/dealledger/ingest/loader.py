@@ -292,10 +292,8 @@ def _prepare(
         records = readers.xlsx_records(rows, header_row, types, spec.dialect)
         staged = readers.stage_records(con, header, records, workdir)
     else:
-        header, items = readers.read_json_records(path, spec)
-        match = _checked_header(path, header, spec, layout)
-        records = readers.json_records(items, header, spec.dialect)
-        staged = readers.stage_records(con, header, records, workdir)
+        staged = readers.stage_json_records(con, path, spec, workdir)
+        match = _checked_header(path, staged.header, spec, layout)
     typed_input = _typed_input(layout, spec, match)
     return _Prepared(typed_input, staged, typed.parse_rows(con, typed_input))
 

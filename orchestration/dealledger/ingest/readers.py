@@ -7,7 +7,9 @@ Every format ends in the same two temp tables that the typed pass (typed.py) rea
 
 CSV is read by DuckDB itself with the dialect pinned and auto-detection off (`store_rejects` keeps the
 rows it cannot split); a Windows-1252 / Latin-1 / UTF-16 file is transcoded to UTF-8 first, streaming.
-Excel (python-calamine) and JSON records iterate in Python and go through a temporary UTF-8 CSV.
+JSON records are read by DuckDB too: the document as one JSON value, its records list unnested, nested
+objects flattened to dotted field names by a recursive query. Excel (python-calamine) and UBL documents
+are rendered cell by cell in Python and go through a temporary UTF-8 CSV.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import io
 import json
 import math
 import re
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -417,7 +420,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Path, dialect: Dialect, wi
     return rows
 
 
-# ---------------------------------------------------------------- Excel and JSON: Python iterates
+# ---------------------------------------------------------------- Excel and UBL: Python renders the cells
 
 
 def _strftime_format(formats: tuple[str, ...]) -> str:
@@ -425,7 +428,7 @@ def _strftime_format(formats: tuple[str, ...]) -> str:
 
 
 def render_cell(value: Any, dialect: Dialect, column_type: str | None = None) -> str | None:
-    """A typed cell (Excel, JSON) as text in the file's dialect, so one parser reads every format.
+    """A typed cell (Excel, UBL) as text in the file's dialect, so one parser reads every format.
 
     Dates and times are written in the dialect's first format for the column's type (a date-time cell in
     a date column as its date; a date cell in a timestamp column at midnight)."""
@@ -480,7 +483,7 @@ def stage_records(
     workdir: Path,
     name: str = "records",
 ) -> Staged:
-    """Rows produced in Python (Excel, JSON, UBL) through a temporary UTF-8 CSV into `_dl_read`."""
+    """Rows produced in Python (Excel, UBL) through a temporary UTF-8 CSV into `_dl_read`."""
     target = workdir / f"{name}.csv"
     rejects: list[StructuralReject] = []
     width = len(header)
@@ -572,46 +575,189 @@ def xlsx_records(
         yield Record(sheet_row, sheet_row - header_row, values)
 
 
-def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, item in value.items():
-        name = f"{prefix}{key}"
-        if isinstance(item, dict) and item:
-            flat.update(_flatten(item, f"{name}."))
-        else:
-            flat[name] = item
-    return flat
+# ---------------------------------------------------------------- JSON records: DuckDB reads them
+
+# A JSON number as the plain decimal text a cell holds: DuckDB writes a double in its shortest form, with
+# an exponent when it is very large or small (1e-7) and with `.0` when it is integral (100000.0).
+_JSON_NUMBER_MACROS = r"""
+create or replace temp macro _dl_point_moved(digits, point) as regexp_replace(
+    case
+        when point <= 0 then '0.' || repeat('0', -point) || digits
+        when point >= length(digits) then digits || repeat('0', point - length(digits))
+        else left(digits, point) || '.' || substr(digits, point + 1)
+    end, '\.0*$', '');
+create or replace temp macro _dl_plain_number(number_text) as
+    if(starts_with(number_text, '-'), '-', '') || _dl_point_moved(
+        replace(regexp_extract(number_text, '^-?([0-9.]+)', 1), '.', ''),
+        length(regexp_extract(number_text, '^-?([0-9]+)', 1))
+            + coalesce(try_cast(regexp_extract(number_text, '[eE]([+-]?[0-9]+)$', 1) as integer), 0))
+"""
 
 
-def read_json_records(path: Path, spec: FileSpec) -> tuple[list[str], list[Any]]:
-    """(the union of the records' keys in first-seen order, the records) of a JSON records file."""
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise QuarantineError(f"{path.name}: the file is empty")
+def _json_cell(value: str, dialect: Dialect) -> str:
+    """SQL for a JSON value as the text of a cell in the file's dialect (see `render_cell`)."""
+    number = f"_dl_plain_number({value}::varchar)"
+    if dialect.decimal_separator != ".":
+        number = f"replace({number}, '.', {sql_text(dialect.decimal_separator)})"
+    return f"""case json_type({value})
+        when 'NULL' then null
+        when 'VARCHAR' then nullif(json_extract_string({value}, '$'), '')
+        when 'BOOLEAN' then if({value}::varchar = 'true', {sql_text(dialect.true_values[0])},
+            {sql_text(dialect.false_values[0])})
+        when 'DOUBLE' then {number}
+        else {value}::varchar
+    end"""
+
+
+def _json_path(keys: Iterable[str]) -> str:
+    """A JSON path to the value under these keys, each quoted (a key may hold dots, quotes, anything)."""
+    quoted = (key.replace("\\", "\\\\").replace('"', '\\"') for key in keys)
+    return "$" + "".join(f'."{key}"' for key in quoted)
+
+
+def _json_records(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, workdir: Path) -> None:
+    """The records list of the file's one JSON document into temp `_dl_json_records` (record number,
+    value), or QuarantineError.
+
+    The document is parsed once, in memory whatever its size: about ten times the file's size at its
+    peak. Only a file with no record is read a second time, to say why."""
+    source = path
+    if needs_transcoding(spec.dialect):
+        source = workdir / "transcoded.json"
+        transcode_to_utf8(path, source, spec.dialect.encoding)
+    document = (
+        f"read_json_objects({sql_text(str(source))}, format = 'unstructured', "
+        f"maximum_object_size = {min(source.stat().st_size + 1, 2**32 - 1)})"
+    )
+    records_path = _json_path(spec.records_path)
     try:
-        document = json.loads(raw.decode(spec.dialect.encoding if spec.dialect.encoding != "utf-8" else "utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise QuarantineError(f"{path.name}: not valid JSON: {error}") from None
-    records: Any = document
-    for key in spec.records_path:
-        if not isinstance(records, dict) or key not in records:
-            raise QuarantineError(f"{path.name}: no {'.'.join(spec.records_path)!r} list in the JSON document")
-        records = records[key]
-    if not isinstance(records, list):
-        raise QuarantineError(f"{path.name}: {'.'.join(spec.records_path) or 'the document'} is not a list of records")
-    keys: dict[str, None] = {}
-    for record in records:
-        if isinstance(record, dict):
-            keys.update(dict.fromkeys(_flatten(record)))
-    return list(keys), records
-
-
-def json_records(records: list[Any], header: list[str], dialect: Dialect) -> Iterator[Record | StructuralReject]:
-    for index, record in enumerate(records, start=1):
-        if not isinstance(record, dict):
-            yield StructuralReject(
-                index, "", json.dumps(record, ensure_ascii=False)[:10000], "record is not a JSON object"
+        con.execute(
+            f"""
+            create or replace temp table _dl_json_records as
+            select document, generate_subscripts(records, 1) as record, unnest(records) as value
+            from (
+                select row_number() over () as document, json_extract(json, {sql_text(records_path + "[*]")}) as records
+                from {document}
             )
-            continue
-        flat = _flatten(record)
-        yield Record(index, index, [render_cell(flat.get(key), dialect) for key in header])
+            """
+        )
+        (documents,) = con.execute("select max(document) from _dl_json_records").fetchone()
+        kind = "ARRAY"
+        if documents is None:  # no record: say whether the file, its document or its list is empty
+            (documents, kind) = con.execute(
+                f"select count(*), any_value(json_type(json_extract(json, {sql_text(records_path)}))) from {document}"
+            ).fetchone()
+    except duckdb.Error as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise QuarantineError(f"{path.name}: not valid JSON: {first.replace(str(source), path.name)}") from None
+    if documents == 0:
+        raise QuarantineError(f"{path.name}: the file is empty")
+    if documents > 1:
+        raise QuarantineError(f"{path.name}: not valid JSON: {documents} values where one document was expected")
+    if kind is None:
+        raise QuarantineError(f"{path.name}: no {'.'.join(spec.records_path)!r} list in the JSON document")
+    if kind != "ARRAY":
+        raise QuarantineError(f"{path.name}: {'.'.join(spec.records_path) or 'the document'} is not a list of records")
+
+
+@dataclass
+class JsonFields:
+    """The fields of a JSON records file: nested objects flattened to dotted names, in first-seen order."""
+
+    names: list[str]
+    paths: list[tuple[str, ...]]  # the keys leading to each field
+    shape: dict[str, Any]  # the records' merged structure with every field as JSON, for json_transform
+
+
+def _fields_of(structure: dict[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for key, kind in structure.items():
+        if isinstance(kind, dict):
+            yield from _fields_of(kind, (*prefix, key))
+        else:
+            yield (*prefix, key)
+
+
+def _json_fields(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, workdir: Path) -> JsonFields:
+    """The records into temp `_dl_json_records` (record number, value) and the fields they hold.
+
+    DuckDB merges the records' structures: a key that holds an object in every record where it is not
+    null is flattened to its keys (`attributes.type`); one that holds an object in some records and a
+    value in others, an array or an empty object is one field, read as JSON text. The fields come in
+    first-seen order, a nested object's keys together."""
+    _json_records(con, path, spec, workdir)
+    (structure,) = con.execute(
+        "select json_group_structure(value) from _dl_json_records where json_type(value) = 'OBJECT'"
+    ).fetchone()
+    paths = list(_fields_of(json.loads(structure))) if structure else []
+    shape: dict[str, Any] = {}
+    for keys in paths:
+        level = shape
+        for key in keys[:-1]:
+            level = level.setdefault(key, {})
+        level[keys[-1]] = "JSON"
+    return JsonFields([".".join(keys) for keys in paths], paths, shape)
+
+
+def read_json_header(path: Path, spec: FileSpec) -> list[str]:
+    """The field names of a JSON records file (see `_json_fields`), read in a DuckDB of its own."""
+    with tempfile.TemporaryDirectory(prefix="dealledger-json-") as workdir, duckdb.connect() as con:
+        return _json_fields(con, path, spec, Path(workdir)).names
+
+
+def _repeated_key(fields: JsonFields) -> str:
+    """SQL for the dotted name of the first key given twice in one object of a record, else null: which
+    of its values is meant is anyone's guess, so the record is rejected."""
+    objects = {keys[:depth] for keys in fields.paths for depth in range(len(keys))}
+    checks = []
+    for keys in sorted(objects, key=len):
+        path = sql_text(_json_path(keys))
+        prefix = sql_text("".join(f"{key}." for key in keys))
+        checks.append(
+            f"{prefix} || list_filter(json_keys(value, {path}), "
+            f"(key, i) -> list_position(json_keys(value, {path}), key) < i)[1]"
+        )
+    return f"coalesce({', '.join(checks)})" if checks else "null"
+
+
+def stage_json_records(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, workdir: Path) -> Staged:
+    """A JSON records file into `_dl_read` (one row per object, `_line` its record number) and its records
+    that are no object, or repeat a key, into `_dl_structural`."""
+    fields = _json_fields(con, path, spec, workdir)
+    con.execute(_JSON_NUMBER_MACROS)
+    cells = "".join(
+        f", {_json_cell(_struct_path('fields', keys), spec.dialect)} as c{i}" for i, keys in enumerate(fields.paths)
+    )
+    (rows,) = con.execute(
+        f"""
+        create or replace temp table _dl_json_checked as
+        select record, value, case
+            when json_type(value) <> 'OBJECT' then 'record is not a JSON object'
+            else 'key ' || {_repeated_key(fields)} || ' appears twice in the record'
+        end as problem
+        from _dl_json_records;
+
+        create or replace temp table _dl_read as
+        select record as _line, record as _row_number{cells}
+        from (
+            select record, json_transform(value, {sql_text(json.dumps(fields.shape))}) as fields
+            from _dl_json_checked where problem is null
+        )
+        order by record
+        """
+    ).fetchone()
+    _empty_structural(con)
+    (rejected,) = con.execute(
+        """
+        insert into _dl_structural
+        select record, '', left(value::varchar, 10000), problem from _dl_json_checked where problem is not null
+        """
+    ).fetchone()
+    drop_temp(con, ("_dl_json_records", "_dl_json_checked"))
+    return Staged(fields.names, rows, rejected)
+
+
+def _struct_path(column: str, keys: tuple[str, ...]) -> str:
+    expression = column
+    for key in keys:
+        expression = f"struct_extract({expression}, {sql_text(key)})"
+    return expression
