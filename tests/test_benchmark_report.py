@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
+import duckdb
 import pytest
 
+from benchmarks import json_records
 from benchmarks.report import END_MARKER, START_MARKER, STEPS, write_results
 from benchmarks.run import joined_to_earlier_baseline, recorded_settings
 
@@ -190,3 +194,29 @@ def test_the_report_names_the_invocation_whose_baseline_was_joined(tmp_path):
         "10000000 --baseline-only 10000000`, its results joined (load average before: 3.20, 3.30, 3.90;"
     ) in report.read_text()
     assert "| **total** | **3900.0** | **2800.0** | **1.39** |" in report.read_text()
+
+
+def test_the_json_records_benchmark_reports_each_side_and_the_ratio():
+    sides = {"ingest": {"seconds": 2.0, "peak_mib": 1500.0}, "baseline": {"seconds": 0.5, "peak_mib": 500.0}}
+    assert json_records.report(1000, sides).splitlines() == [
+        "1,000 records",
+        "| side | wall s | peak MiB | records/s |",
+        "| --- | ---: | ---: | ---: |",
+        "| ingest | 2.00 | 1,500 | 500 |",
+        "| baseline | 0.50 | 500 | 2,000 |",
+        "ratio ingest / baseline: time 4.00 x, peak memory 3.00 x",
+    ]
+
+
+def test_the_json_records_benchmark_loads_its_generated_export(tmp_path):
+    sides = json_records.measure(200, tmp_path)
+    assert all(side["seconds"] > 0 and side["peak_mib"] > 0 for side in sides.values())
+    export = json.loads((tmp_path / "200" / "Opportunities_20240131.json").read_text(encoding="utf-8"))["records"]
+    won = sum(record["IsWon"] for record in export)
+    assert 0 < won < 200
+    with duckdb.connect(str(tmp_path / "200" / "ingest" / "ingest.duckdb"), read_only=True) as con:
+        assert con.execute(
+            "select count(*), count(distinct id), count(*) filter (where is_won) from raw_salesforce.opportunities"
+        ).fetchone() == (200, 200, won)
+    with duckdb.connect(str(tmp_path / "200" / "baseline" / "baseline.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*), count(*) filter (where IsWon) from opportunities").fetchone() == (200, won)
