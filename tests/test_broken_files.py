@@ -19,9 +19,11 @@ import duckdb
 import openpyxl
 import pytest
 
+from dealledger.ingest import readers
 from dealledger.ingest.layouts import LAYOUTS, LAYOUTS_BY_KIND, layout_for_file
 from dealledger.ingest.loader import FileLoadResult, ensure_raw_tables, load_export_file
 from dealledger.ingest.registry import registry_for
+from dealledger.ingest.spec import Dialect, FileSpec
 
 INVOICES = LAYOUTS_BY_KIND["billing_invoices"]
 HEADER = (
@@ -283,6 +285,30 @@ def test_a_cp1252_export_with_euro_signs_loads_through_a_mapping(con, tmp_path, 
     ]
 
 
+def test_a_dutch_sheet_writes_typed_cells_in_its_dialect_and_keeps_text_as_typed(con, tmp_path, dutch):
+    """Numbers and dates written in the mapping's dialect (`1234,56`, `31-01-2024`); a cell typed as text
+    stays as typed (`1.234` is a thousand here, not one and a bit). The sheet starts in column B."""
+    header = DUTCH_HEADER.strip().split(";")
+    rows = [
+        header,
+        ["2024-001", dt.date(2024, 1, 31), "Café", "EUR", 1234.56, 259.26, 1493.82, "x"],
+        [],
+        ["2024-002", "31-01-2024", "Bakker", "EUR", "1.234", 0, "1.234,50", None],
+        ["2024-003", dt.datetime(2024, 2, 1, 15, 30), "Bakker", "EUR", -500, -105.5, -605.5, "2024-02-01 10:00:00"],
+    ]
+    path = write(tmp_path, "facturen_2024-02-29.xlsx", _workbook([[None, *values] for values in rows]))
+    result = load(con, path, tmp_path, dutch)
+    check(con, tmp_path, result, Case(b"", counts=(3, 3, 0)))
+    assert con.execute(
+        "select _row_number, invoice_date::varchar, invoice_date__raw, net_amount::varchar, net_amount__raw, "
+        "vat_amount__raw, total_amount::varchar from raw_billing.invoices order by _row_number"
+    ).fetchall() == [
+        (1, "2024-01-31", "31-01-2024", "1234.56", "1234,56", "259,26", "1493.82"),
+        (3, "2024-01-31", "31-01-2024", "1234.00", "1.234", "0", "1234.50"),
+        (4, "2024-02-01", "01-02-2024", "-500.00", "-500", "-105,5", "-605.50"),
+    ]
+
+
 def test_a_utf8_export_declared_cp1252_still_loads_every_byte(con, tmp_path, dutch):
     """Windows-1252 leaves five bytes undefined: they are read as Latin-1 controls, not lost."""
     raw = DUTCH_HEADER.encode("cp1252") + b"2024-001;31-01-2024;X\x81Y;EUR;1,00;0,21;1,21;\r\n"
@@ -378,6 +404,38 @@ def test_excel_rows_keep_sheet_row_numbers_and_typed_cells(con, tmp_path):
         (4, "net_amount", "value '12x' does not parse as decimal(18,2)"),
         (5, "", "too many columns: a value beyond the 14 columns of the header row"),
     ]
+
+
+def test_each_excel_cell_is_written_from_its_type_in_the_sheet_dialect(tmp_path):
+    """Booleans in the dialect's words, a time of day as such, a date-time by its column's type (untyped:
+    a date at midnight, else a timestamp); text that looks like a number, a boolean or a date stays."""
+    dialect = Dialect(
+        decimal_separator=",",
+        date_formats=("%d-%m-%Y",),
+        timestamp_formats=("%d-%m-%Y %H:%M",),
+        true_values=("ja",),
+        false_values=("nee",),
+    )
+    spec = FileSpec("crm_deals", "test", False, ("*.xlsx",), (), "xlsx", dialect, "exact", (), (), (), (), header_row=2)
+    rows = [
+        ["export of 31-01-2024"],
+        ["flag", "when", "day", "at", "amount", "note"],
+        [True, dt.datetime(2024, 1, 31), dt.datetime(2024, 1, 31, 15, 30), dt.date(2024, 2, 1), 1.5, "1.5"],
+        ["true", dt.datetime(2024, 1, 31, 9, 5), dt.time(9, 30), "2024-02-01 00:00:00", -2, "true"],
+        [False, 2.5, None, None, "12,5", 0.25],
+    ]
+    path = tmp_path / "deals.xlsx"
+    path.write_bytes(_workbook(rows))
+    sheet = readers.read_sheet(path, spec)
+    assert sheet.header == ["flag", "when", "day", "at", "amount", "note"]
+    with duckdb.connect() as con:
+        staged = readers.stage_sheet(con, sheet, ["boolean", None, "date", "timestamp", "decimal(18,2)", None], dialect)
+        assert (staged.rows, staged.rejected) == (3, 0)
+        assert con.execute("select * from _dl_read order by _line").fetchall() == [
+            (3, 1, "ja", "31-01-2024", "31-01-2024", "01-02-2024 00:00", "1,5", "1.5"),
+            (4, 2, "true", "31-01-2024 09:05", "09:30:00", "2024-02-01 00:00:00", "-2", "true"),
+            (5, 3, "nee", "2,5", None, None, "12,5", "0,25"),
+        ]
 
 
 def _records(*records) -> str:

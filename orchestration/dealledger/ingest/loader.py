@@ -284,13 +284,12 @@ def _prepare(
         match = _checked_header(path, header, spec, layout)
         staged = readers.stage_csv(con, path, spec.dialect, header, _display_names(match), workdir)
     elif file_format == "xlsx":
-        header, rows, header_row = readers.read_xlsx(path, spec)
-        match = _checked_header(path, header, spec, layout)
-        types: list[str | None] = [None] * len(header)
+        sheet = readers.read_sheet(path, spec)
+        match = _checked_header(path, sheet.header, spec, layout)
+        types: list[str | None] = [None] * len(sheet.header)
         for column, position in match.assigned.items():
             types[position] = layout.column(column).type
-        records = readers.xlsx_records(rows, header_row, types, spec.dialect)
-        staged = readers.stage_records(con, header, records, workdir)
+        staged = readers.stage_sheet(con, sheet, types, spec.dialect)
     else:
         staged = readers.stage_json_records(con, path, spec, workdir)
         match = _checked_header(path, staged.header, spec, layout)

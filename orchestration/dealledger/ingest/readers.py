@@ -7,24 +7,22 @@ Every format ends in the same two temp tables that the typed pass (typed.py) rea
 
 CSV is read by DuckDB itself with the dialect pinned and auto-detection off (`store_rejects` keeps the
 rows it cannot split); a Windows-1252 / Latin-1 / UTF-16 file is transcoded to UTF-8 first, streaming.
-JSON records are read by DuckDB too: the document as one JSON value, its records list unnested, nested
-objects flattened to dotted field names by a recursive query. Excel (python-calamine) and UBL documents
-are rendered cell by cell in Python and go through a temporary UTF-8 CSV.
+JSON records are read by DuckDB too: the document as one JSON value, its records list unnested, the
+fields from the records' merged structure, each record split by `json_transform`. Excel sheets are read
+by fastexcel (Rust) into Arrow columns of text, and DuckDB writes each cell as a CSV would hold it. UBL
+documents are built in Python (one invoice per file) and go through a temporary UTF-8 CSV.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
 import json
-import math
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -420,45 +418,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Path, dialect: Dialect, wi
     return rows
 
 
-# ---------------------------------------------------------------- Excel and UBL: Python renders the cells
-
-
-def _strftime_format(formats: tuple[str, ...]) -> str:
-    return formats[0].replace("%z", "").replace("Z", "")
-
-
-def render_cell(value: Any, dialect: Dialect, column_type: str | None = None) -> str | None:
-    """A typed cell (Excel, UBL) as text in the file's dialect, so one parser reads every format.
-
-    Dates and times are written in the dialect's first format for the column's type (a date-time cell in
-    a date column as its date; a date cell in a timestamp column at midnight)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return dialect.true_values[0] if value else dialect.false_values[0]
-    if isinstance(value, dt.datetime):
-        if column_type == "date":
-            return value.strftime(_strftime_format(dialect.date_formats))
-        return value.strftime(_strftime_format(dialect.timestamp_formats))
-    if isinstance(value, dt.date):
-        if column_type == "timestamp":
-            return dt.datetime.combine(value, dt.time()).strftime(_strftime_format(dialect.timestamp_formats))
-        return value.strftime(_strftime_format(dialect.date_formats))
-    if isinstance(value, dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return str(value)
-    if isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return str(value)
-        text = str(int(value)) if value.is_integer() and abs(value) < 1e15 else format(Decimal(repr(value)), "f")
-    elif isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    else:
-        return str(value)
-    return text.replace(".", dialect.decimal_separator) if dialect.decimal_separator != "." else text
+# ---------------------------------------------------------------- UBL: rows built in Python
 
 
 @dataclass
@@ -514,65 +474,180 @@ def stage_records(
     return Staged(header, rows, len(rejects))
 
 
-def _sheet_rows(path: Path, spec: FileSpec) -> list[list[Any]]:
-    from python_calamine import CalamineWorkbook
+# ---------------------------------------------------------------- Excel: fastexcel reads, DuckDB renders
+
+# fastexcel writes every cell as text. A date-time cell's text always has this shape and a number's never
+# has; a text cell that has it is null where the column is read again as date-times.
+_SHEET_DATETIME = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?"
+_SHEET_DECIMAL = r"-?\d+\.\d+"
+_SHEET_BOOLEANS = ("true", "false")
+_BLANK = r"\s*"
+_EXCEL_DAY_ZERO = "1899-12-31"  # a time of day is a date-time on Excel's day zero
+
+
+def _strftime_format(formats: tuple[str, ...]) -> str:
+    return formats[0].replace("%z", "").replace("Z", "")
+
+
+@dataclass
+class Sheet:
+    """An Excel sheet as fastexcel reads it: `text` holds every cell as text (`t0` .. `tN`, from the
+    first column that holds a value) and `_row`, its sheet row (1-based, empty rows included)."""
+
+    reader: Any  # fastexcel.ExcelReader: the typed columns are read from it when needed
+    sheet: int | str
+    text: Any  # pyarrow.Table
+    header: list[str]
+    header_row: int  # 1-based
+
+
+def _load_sheet(reader: Any, sheet: int | str, dtype: str, columns: list[int] | None = None) -> Any:
+    """One read of the sheet with every (or the given) column as `dtype`, from the sheet's first row, as a
+    pyarrow table. A cell that is not of the type is null (a text in a boolean column)."""
+    import pyarrow as pa
+
+    # Columns count from the first that holds a value; by index, fastexcel would count from column A.
+    names = None if columns is None else [f"__UNNAMED__{position}" for position in columns]
+    batch = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes=dtype, use_columns=names, eager=True)
+    return pa.Table.from_batches([batch])
+
+
+def read_sheet(path: Path, spec: FileSpec) -> Sheet:
+    """The sheet of an Excel file, every cell as text, and its header row (QuarantineError if there is none)."""
+    import fastexcel
+    import numpy as np
+    import pyarrow as pa
 
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        names = workbook.sheet_names
-        if isinstance(spec.sheet, int):
-            if spec.sheet >= len(names):
-                raise QuarantineError(f"{path.name}: the workbook has no sheet number {spec.sheet} ({names})")
-            sheet = workbook.get_sheet_by_index(spec.sheet)
-        else:
-            if spec.sheet not in names:
-                raise QuarantineError(f"{path.name}: the workbook has no sheet {spec.sheet!r} (sheets: {names})")
-            sheet = workbook.get_sheet_by_name(spec.sheet)
-        rows = sheet.to_python(skip_empty_area=False)
-        start_row = sheet.start[0] if sheet.start else 0
+        reader = fastexcel.read_excel(path)
+        names = reader.sheet_names
+        if isinstance(spec.sheet, int) and spec.sheet >= len(names):
+            raise QuarantineError(f"{path.name}: the workbook has no sheet number {spec.sheet} ({names})")
+        if isinstance(spec.sheet, str) and spec.sheet not in names:
+            raise QuarantineError(f"{path.name}: the workbook has no sheet {spec.sheet!r} (sheets: {names})")
+        text = _load_sheet(reader, spec.sheet, "string")
     except QuarantineError:
         raise
-    except Exception as error:  # calamine raises its own error types for broken zip/xml
+    except Exception as error:  # fastexcel raises its own error types for broken zip/xml
         raise QuarantineError(f"{path.name}: not a readable .xlsx workbook ({type(error).__name__}: {error})") from None
-    # Keep sheet row numbers exact whatever calamine does with leading empty rows.
-    return [[] for _ in range(start_row if len(rows) and start_row else 0)] + rows
-
-
-def read_xlsx(path: Path, spec: FileSpec) -> tuple[list[str], list[list[Any]], int]:
-    """(header, all rows of the sheet, 1-based sheet row of the header)."""
-    rows = _sheet_rows(path, spec)
     header_index = spec.header_row - 1
-    if len(rows) <= header_index or not any(cell not in ("", None) for cell in rows[header_index]):
-        raise QuarantineError(f"{path.name}: the sheet is empty (no header in row {spec.header_row})")
-    header = [render_cell(cell, spec.dialect) or "" for cell in rows[header_index]]
-    header = [cell.strip() for cell in header]
+    cells = text.slice(header_index, 1).to_pylist()
+    header = [(cell or "").strip() for cell in cells[0].values()] if cells else []
     while header and header[-1] == "":
         header.pop()
-    return header, rows, spec.header_row
+    if not header:
+        raise QuarantineError(f"{path.name}: the sheet is empty (no header in row {spec.header_row})")
+    text = text.rename_columns([f"t{i}" for i in range(text.num_columns)])
+    text = text.append_column("_row", pa.array(np.arange(1, text.num_rows + 1)))
+    return Sheet(reader, spec.sheet, text, header, spec.header_row)
 
 
-def xlsx_records(
-    rows: list[list[Any]], header_row: int, types: list[str | None], dialect: Dialect
-) -> Iterator[Record | StructuralReject]:
-    """Data rows below the header; `types` is the target type per header position (None: not typed)."""
-    width = len(types)
-    for index in range(header_row, len(rows)):
-        cells = [
-            render_cell(cell, dialect, types[position] if position < width else None)
-            for position, cell in enumerate(rows[index])
-        ]
-        sheet_row = index + 1
-        if not any(cell is not None and cell.strip() for cell in cells):
-            continue  # an empty row is no record
-        overflow = [cell for cell in cells[width:] if cell is not None and cell.strip()]
-        if overflow:
-            raw = dialect.delimiter.join(cell or "" for cell in cells)
-            yield StructuralReject(
-                sheet_row, "", raw, f"too many columns: a value beyond the {width} columns of the header row"
+def _sheet_cell(position: int, column_type: str | None, dialect: Dialect, typed: set[str]) -> str:
+    """SQL for the text of cell `t{position}` in the file's dialect, as a CSV export would hold it:
+    numbers with its decimal separator, booleans in its words, date-times in its first date format (in a
+    date column, or at midnight in an untyped one) or timestamp format, a time of day as `HH:MM:SS`."""
+    text, when_datetime, when_number = f"t{position}", f"d{position}", f"b{position}"
+    date_format = sql_text(_strftime_format(dialect.date_formats))
+    timestamp_format = sql_text(_strftime_format(dialect.timestamp_formats))
+    branches = []
+    if when_datetime in typed:
+        if column_type == "date":
+            as_text = f"strftime({when_datetime}, {date_format})"
+        elif column_type == "timestamp":
+            as_text = f"strftime({when_datetime}, {timestamp_format})"
+        else:
+            as_text = (
+                f"if({when_datetime}::time = '00:00:00', strftime({when_datetime}, {date_format}), "
+                f"strftime({when_datetime}, {timestamp_format}))"
             )
-            continue
-        values = (cells + [None] * width)[:width]
-        yield Record(sheet_row, sheet_row - header_row, values)
+        # A number is a date-time in this read too: only a cell with a date-time's text is one.
+        is_datetime = f"{when_datetime} is not null and regexp_full_match({text}, '{_SHEET_DATETIME}')"
+        branches += [
+            f"when {is_datetime} and {when_datetime}::date = '{_EXCEL_DAY_ZERO}' "
+            f"then strftime({when_datetime}, '%H:%M:%S')",
+            f"when {is_datetime} then {as_text}",
+        ]
+    if when_number in typed:
+        true_word, false_word = (sql_text(words[0]) for words in (dialect.true_values, dialect.false_values))
+        branches += [
+            f"when {when_number} is not null and {text} = 'true' then {true_word}",
+            f"when {when_number} is not null and {text} = 'false' then {false_word}",
+            f"when {when_number} is not null then replace({text}, '.', {sql_text(dialect.decimal_separator)})",
+        ]
+    return f"case {' '.join(branches)} else nullif({text}, '') end" if branches else f"nullif({text}, '')"
+
+
+def _typed_columns(con: duckdb.DuckDBPyConnection, sheet: Sheet, dialect: Dialect) -> tuple[list[int], list[int]]:
+    """The positions of the columns to read again as date-times (a data cell has a date-time's text) and
+    as booleans (a data cell has the text of a decimal number or boolean that the dialect writes
+    differently)."""
+    data_rows = f"filter (_row > {sheet.header_row})"
+    columns = range(sheet.text.num_columns - 1)
+    differs = []
+    if dialect.decimal_separator != ".":
+        differs.append(f"regexp_full_match({{cell}}, '{_SHEET_DECIMAL}')")
+    if (dialect.true_values[0], dialect.false_values[0]) != _SHEET_BOOLEANS:
+        differs.append("{cell} in ('true', 'false')")
+    checks = [f"bool_or(regexp_full_match(t{i}, '{_SHEET_DATETIME}')) {data_rows}" for i in columns]
+    checks += [f"bool_or({' or '.join(differs).format(cell=f't{i}')}) {data_rows}" for i in columns if differs]
+    found = con.execute(f"select {', '.join(checks)} from _dl_sheet_text").fetchone()
+    datetimes = [i for i in columns if found[i]]
+    numbers = [i for i in columns if differs and found[len(columns) + i]]
+    return datetimes, numbers
+
+
+def stage_sheet(con: duckdb.DuckDBPyConnection, sheet: Sheet, types: list[str | None], dialect: Dialect) -> Staged:
+    """The data rows below the header into `_dl_read` (`_line` the sheet row), rows with a value beyond
+    the header's columns into `_dl_structural`; empty rows are no records. `types` is the target type
+    per header position (None: not typed).
+
+    fastexcel reads the sheet as text first. The columns whose text could be a date-time, or a number or
+    boolean the dialect writes differently, are read once more as date-times and as booleans (numbers and
+    booleans are non-null there, text is null), so each cell is written from its type, as in a CSV."""
+    con.register("_dl_sheet_text", sheet.text)
+    datetimes, numbers = _typed_columns(con, sheet, dialect)
+    con.unregister("_dl_sheet_text")
+    cells = sheet.text
+    for prefix, dtype, positions in (("d", "datetime", datetimes), ("b", "boolean", numbers)):
+        if positions:
+            typed = _load_sheet(sheet.reader, sheet.sheet, dtype, positions)
+            for position, column in zip(positions, typed.columns, strict=True):
+                cells = cells.append_column(f"{prefix}{position}", column)
+    typed_names = {f"d{i}" for i in datetimes} | {f"b{i}" for i in numbers}
+    width, columns = len(sheet.header), sheet.text.num_columns - 1
+    rendered = ", ".join(
+        f"{_sheet_cell(i, types[i] if i < width else None, dialect, typed_names)} as c{i}" for i in range(columns)
+    )
+    blank = " and ".join(f"coalesce(regexp_full_match(c{i}, '{_BLANK}'), true)" for i in range(columns))
+    beyond = " or ".join(f"not coalesce(regexp_full_match(c{i}, '{_BLANK}'), true)" for i in range(width, columns))
+    beyond = beyond or "false"
+    raw = ", ".join(f"coalesce(c{i}, '')" for i in range(columns))
+    con.register("_dl_sheet_cells", cells)
+    (rows,) = con.execute(
+        f"""
+        create or replace temp table _dl_sheet as
+        select _row, {rendered}
+        from _dl_sheet_cells where _row > {sheet.header_row};
+
+        delete from _dl_sheet where {blank};
+
+        create or replace temp table _dl_read as
+        select _row as _line, _row - {sheet.header_row} as _row_number, {", ".join(f"c{i}" for i in range(width))}
+        from _dl_sheet where not ({beyond}) order by _row
+        """
+    ).fetchone()
+    con.unregister("_dl_sheet_cells")
+    _empty_structural(con)
+    (rejected,) = con.execute(
+        f"""
+        insert into _dl_structural
+        select _row, '', concat_ws({sql_text(dialect.delimiter)}, {raw}),
+            'too many columns: a value beyond the {width} columns of the header row'
+        from _dl_sheet where {beyond}
+        """
+    ).fetchone()
+    drop_temp(con, ("_dl_sheet",))
+    return Staged(sheet.header, rows, rejected)
 
 
 # ---------------------------------------------------------------- JSON records: DuckDB reads them
@@ -595,7 +670,7 @@ create or replace temp macro _dl_plain_number(number_text) as
 
 
 def _json_cell(value: str, dialect: Dialect) -> str:
-    """SQL for a JSON value as the text of a cell in the file's dialect (see `render_cell`)."""
+    """SQL for a JSON value as the text of a cell in the file's dialect, as a CSV export would hold it."""
     number = f"_dl_plain_number({value}::varchar)"
     if dialect.decimal_separator != ".":
         number = f"replace({number}, '.', {sql_text(dialect.decimal_separator)})"
