@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
+from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 
-from benchmarks import json_records
+from benchmarks import readers
 from benchmarks.report import END_MARKER, START_MARKER, STEPS, write_results
 from benchmarks.run import joined_to_earlier_baseline, recorded_settings
 
@@ -196,11 +199,11 @@ def test_the_report_names_the_invocation_whose_baseline_was_joined(tmp_path):
     assert "| **total** | **3900.0** | **2800.0** | **1.39** |" in report.read_text()
 
 
-def test_the_json_records_benchmark_reports_each_side_and_the_ratio():
+def test_the_readers_benchmark_reports_each_side_and_the_ratio():
     sides = {"ingest": {"seconds": 2.0, "peak_mib": 1500.0}, "baseline": {"seconds": 0.5, "peak_mib": 500.0}}
-    assert json_records.report(1000, sides).splitlines() == [
-        "1,000 records",
-        "| side | wall s | peak MiB | records/s |",
+    assert readers.report("json", 1000, sides).splitlines() == [
+        "json, 1,000 rows",
+        "| side | wall s | peak MiB | rows/s |",
         "| --- | ---: | ---: | ---: |",
         "| ingest | 2.00 | 1,500 | 500 |",
         "| baseline | 0.50 | 500 | 2,000 |",
@@ -208,15 +211,29 @@ def test_the_json_records_benchmark_reports_each_side_and_the_ratio():
     ]
 
 
-def test_the_json_records_benchmark_loads_its_generated_export(tmp_path):
-    sides = json_records.measure(200, tmp_path)
+def _exact_totals(file_format: str, export: Path) -> tuple:
+    """(rows, distinct ids, won deals / net amount) of a generated export, read back by another reader."""
+    if file_format == "json":
+        records = json.loads(export.read_text(encoding="utf-8"))["records"]
+        return len(records), len({r["attributes"]["referenceId"] for r in records}), sum(r["IsWon"] for r in records)
+    rows = list(openpyxl.load_workbook(export, read_only=True).active.iter_rows(min_row=2, values_only=True))
+    return len(rows), len({row[0] for row in rows}), sum(Decimal(str(row[9])) for row in rows)
+
+
+TOTALS_QUERIES = {
+    "json": "select count(*), count(distinct id), count(*) filter (where is_won) from raw_salesforce.opportunities",
+    "xlsx": "select count(*), count(distinct invoice_id), sum(net_amount) from raw_billing.invoices",
+}
+
+
+@pytest.mark.parametrize("file_format", sorted(readers.EXPORTS))
+def test_the_readers_benchmark_loads_every_row_of_its_generated_exports(tmp_path, file_format):
+    sides = readers.measure(file_format, 200, tmp_path)
     assert all(side["seconds"] > 0 and side["peak_mib"] > 0 for side in sides.values())
-    export = json.loads((tmp_path / "200" / "Opportunities_20240131.json").read_text(encoding="utf-8"))["records"]
-    won = sum(record["IsWon"] for record in export)
-    assert 0 < won < 200
-    with duckdb.connect(str(tmp_path / "200" / "ingest" / "ingest.duckdb"), read_only=True) as con:
-        assert con.execute(
-            "select count(*), count(distinct id), count(*) filter (where is_won) from raw_salesforce.opportunities"
-        ).fetchone() == (200, 200, won)
-    with duckdb.connect(str(tmp_path / "200" / "baseline" / "baseline.duckdb"), read_only=True) as con:
-        assert con.execute("select count(*), count(*) filter (where IsWon) from opportunities").fetchone() == (200, won)
+    folder = tmp_path / file_format / "200"
+    expected = _exact_totals(file_format, folder / readers.EXPORTS[file_format][0])
+    assert expected[:2] == (200, 200)
+    with duckdb.connect(str(folder / "ingest" / "ingest.duckdb"), read_only=True) as con:
+        assert con.execute(TOTALS_QUERIES[file_format]).fetchone() == expected
+    with duckdb.connect(str(folder / "baseline" / "baseline.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from export").fetchone() == (200,)

@@ -1,0 +1,187 @@
+"""Reading JSON and Excel exports: dealledger's ingest of one file against a reader that checks nothing.
+
+    python -m benchmarks.readers --formats json,xlsx --rows 100000,1000000
+
+Generates one export per format and size: a Salesforce CLI data-tree export of opportunities
+(`{"records": [...]}`, ten fields, one nested object) and an Excel sheet of invoices (the billing layout:
+fourteen columns, dates, date-times and amounts as typed cells). Each side runs in a process of its own
+whose memory is sampled. The ingest loads the file into a new build database (`load_export_file`:
+fields, cells in the dialect, typing, rejects, lineage). The baseline reads the same file into a table
+and checks nothing: DuckDB's `read_json`, and fastexcel's sheet with the column types it infers for
+Excel. Prints wall time, peak memory, rows per second and the ingest's ratio to the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from benchmarks.memory import run_measured
+from benchmarks.run import _environment
+
+STAGES = ("Prospecting", "Qualification", "Proposal", "Closed Won", "Closed Lost")
+INVOICE_HEADER = [
+    "invoice_id",
+    "invoice_number",
+    "invoice_type",
+    "customer_id",
+    "customer_name",
+    "customer_kvk",
+    "invoice_date",
+    "due_date",
+    "currency",
+    "net_amount",
+    "vat_amount",
+    "total_amount",
+    "reference",
+    "corrects_invoice_number",
+]
+
+
+def write_json_export(path: Path, rows: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    items = [
+        {
+            "attributes": {"type": "Opportunity", "referenceId": f"OpportunityRef{number}"},
+            "Name": f"Deal {number}",
+            "StageName": rng.choice(STAGES),
+            "Amount": round(rng.uniform(100, 100_000), 2),
+            "CloseDate": f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            "IsWon": rng.random() < 0.3,
+            "Probability": rng.choice((10, 25, 50, 90)),
+            "FiscalYear": 2024,
+            "Description": rng.choice(("renewal", "new logo", None)),
+            "LeadSource": None,
+        }
+        for number in range(rows)
+    ]
+    path.write_text(json.dumps({"totalSize": rows, "done": True, "records": items}), encoding="utf-8")
+
+
+def write_xlsx_export(path: Path, rows: int, seed: int = 7) -> None:
+    import openpyxl  # a development dependency, like the benchmarks
+
+    rng = random.Random(seed)
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("Invoices")
+    sheet.append(INVOICE_HEADER)
+    first_day = dt.date(2024, 1, 1)
+    for number in range(rows):
+        net = round(rng.uniform(100, 10_000), 2)
+        issued = first_day + dt.timedelta(days=number % 365)
+        due = dt.datetime.combine(issued, dt.time(9, 30)) + dt.timedelta(days=30)
+        customer = number % 1000
+        sheet.append(
+            [f"INV{number:07d}", f"F{number}", "invoice", f"C{customer}", f"Customer {customer}", None, issued, due]
+            + ["EUR", net, round(net * 0.21, 2), round(net * 1.21, 2), f"D{number:07d}", None]
+        )
+    workbook.save(path)
+
+
+# format: (export file name, writer)
+EXPORTS: dict[str, tuple[str, Callable[[Path, int], None]]] = {
+    "json": ("Opportunities_20240131.json", write_json_export),
+    "xlsx": ("billing_invoices_20240131.xlsx", write_xlsx_export),
+}
+
+
+def _read_baseline(con: duckdb.DuckDBPyConnection, export: Path) -> None:
+    if export.suffix == ".json":
+        con.execute(
+            f"create table export as select unnest(records, recursive := true) "
+            f"from read_json('{export}', maximum_object_size = {export.stat().st_size + 1})"
+        )
+        return
+    import fastexcel
+    import pyarrow as pa
+
+    sheet = fastexcel.read_excel(export).load_sheet(0, eager=True)
+    con.from_arrow(pa.Table.from_batches([sheet])).create("export")
+
+
+def _child(side: str, export: Path, work_dir: Path) -> None:
+    """One measured side, in its own process."""
+    with duckdb.connect(str(work_dir / f"{side}.duckdb")) as con:
+        if side == "baseline":
+            _read_baseline(con, export)
+            return
+        from dealledger.ingest.layouts import LAYOUTS, layout_for_file
+        from dealledger.ingest.loader import ensure_raw_tables, load_export_file
+
+        ensure_raw_tables(con, LAYOUTS)
+        layout, export_date = layout_for_file(export)
+        result = load_export_file(con, export, layout, export_date, "benchmark", work_dir / "quarantine")
+        if result.status != "loaded" or result.rows_rejected:
+            raise SystemExit(f"{export.name}: {result.status}, {result.rows_rejected} rejected: {result.reason}")
+
+
+def measure(file_format: str, rows: int, work_dir: Path) -> dict[str, dict[str, float]]:
+    folder = work_dir / file_format / str(rows)
+    folder.mkdir(parents=True, exist_ok=True)
+    name, write_export = EXPORTS[file_format]
+    export = folder / name
+    write_export(export, rows)
+    sides = {}
+    for side in ("ingest", "baseline"):
+        # The ingest moves a file it quarantines: each side reads its own copy.
+        copy = folder / side / export.name
+        copy.parent.mkdir(exist_ok=True)
+        shutil.copyfile(export, copy)
+        command = [sys.executable, "-m", "benchmarks.readers", "--child", side, str(copy), str(copy.parent)]
+        measured = run_measured(command, _environment(), folder / f"{side}.log")
+        if measured.exit_code != 0:
+            raise RuntimeError(f"{side} failed; see {folder / (side + '.log')}")
+        sides[side] = {"seconds": measured.seconds, "peak_mib": measured.peak_bytes / 2**20}
+    return sides
+
+
+def report(file_format: str, rows: int, sides: dict[str, dict[str, float]]) -> str:
+    ingest, baseline = sides["ingest"], sides["baseline"]
+    lines = [
+        f"{file_format}, {rows:,} rows",
+        "| side | wall s | peak MiB | rows/s |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for side, result in sides.items():
+        rate = rows / result["seconds"]
+        lines.append(f"| {side} | {result['seconds']:.2f} | {result['peak_mib']:,.0f} | {rate:,.0f} |")
+    lines.append(
+        f"ratio ingest / baseline: time {ingest['seconds'] / baseline['seconds']:.2f} x, "
+        f"peak memory {ingest['peak_mib'] / baseline['peak_mib']:.2f} x"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.readers", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--formats", default="json,xlsx", help=f"of {', '.join(EXPORTS)}, comma-separated")
+    parser.add_argument("--rows", default="100000,1000000", help="rows per export, comma-separated")
+    parser.add_argument("--work-dir", type=Path, default=None, help="default: a temporary folder")
+    parser.add_argument("--child", nargs=3, metavar=("SIDE", "EXPORT", "WORK_DIR"), help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    if options.child:
+        side, export, work_dir = options.child
+        _child(side, Path(export), Path(work_dir))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="dealledger-readers-bench-") as scratch:
+        work_dir = options.work_dir or Path(scratch)
+        for file_format in options.formats.split(","):
+            for rows in (int(text) for text in options.rows.split(",")):
+                started = time.monotonic()
+                sides = measure(file_format, rows, work_dir)
+                print(report(file_format, rows, sides), f"\n(measured in {time.monotonic() - started:.0f} s)\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
