@@ -150,7 +150,7 @@ def read_header(path: Path, spec: FileSpec) -> list[str]:
     if file_format == "csv":
         return readers.read_csv_header(path, spec.dialect)
     if file_format == "xlsx":
-        return readers.read_sheet(path, spec).header
+        return readers.read_sheet(path, spec, header_only=True).header
     if file_format == "json_records":
         return readers.read_json_header(path, spec)
     return []  # UBL: the root element is checked when the document is read

@@ -500,20 +500,31 @@ class Sheet:
     header: list[str]
     header_row: int  # 1-based
 
+    @property
+    def columns(self) -> int:
+        """The number of cell columns in `text`."""
+        return self.text.num_columns - 1
 
-def _load_sheet(reader: Any, sheet: int | str, dtype: str, columns: list[int] | None = None) -> Any:
-    """One read of the sheet with every (or the given) column as `dtype`, from the sheet's first row, as a
-    pyarrow table. A cell that is not of the type is null (a text in a boolean column)."""
+
+def _load_sheet(
+    reader: Any, sheet: int | str, dtype: str, columns: list[int] | None = None, rows: int | None = None
+) -> Any:
+    """One read of the sheet (its first `rows` rows) with every (or the given) column as `dtype`, from
+    the sheet's first row, as a pyarrow table. A cell that is not of the type is null (a text in a
+    boolean column)."""
     import pyarrow as pa
 
     # Columns count from the first that holds a value; by index, fastexcel would count from column A.
     names = None if columns is None else [f"__UNNAMED__{position}" for position in columns]
-    batch = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes=dtype, use_columns=names, eager=True)
+    batch = reader.load_sheet(
+        sheet, header_row=None, skip_rows=0, n_rows=rows, dtypes=dtype, use_columns=names, eager=True
+    )
     return pa.Table.from_batches([batch])
 
 
-def read_sheet(path: Path, spec: FileSpec) -> Sheet:
-    """The sheet of an Excel file, every cell as text, and its header row (QuarantineError if there is none)."""
+def read_sheet(path: Path, spec: FileSpec, header_only: bool = False) -> Sheet:
+    """The sheet of an Excel file, every cell as text (`header_only`: its rows down to the header), and
+    its header row (QuarantineError if there is none)."""
     import fastexcel
     import numpy as np
     import pyarrow as pa
@@ -525,7 +536,7 @@ def read_sheet(path: Path, spec: FileSpec) -> Sheet:
             raise QuarantineError(f"{path.name}: the workbook has no sheet number {spec.sheet} ({names})")
         if isinstance(spec.sheet, str) and spec.sheet not in names:
             raise QuarantineError(f"{path.name}: the workbook has no sheet {spec.sheet!r} (sheets: {names})")
-        text = _load_sheet(reader, spec.sheet, "string")
+        text = _load_sheet(reader, spec.sheet, "string", rows=spec.header_row if header_only else None)
     except QuarantineError:
         raise
     except Exception as error:  # fastexcel raises its own error types for broken zip/xml
@@ -582,7 +593,7 @@ def _typed_columns(con: duckdb.DuckDBPyConnection, sheet: Sheet, dialect: Dialec
     as booleans (a data cell has the text of a decimal number or boolean that the dialect writes
     differently)."""
     data_rows = f"filter (_row > {sheet.header_row})"
-    columns = range(sheet.text.num_columns - 1)
+    columns = range(sheet.columns)
     differs = []
     if dialect.decimal_separator != ".":
         differs.append(f"regexp_full_match({{cell}}, '{_SHEET_DECIMAL}')")
@@ -614,7 +625,7 @@ def stage_sheet(con: duckdb.DuckDBPyConnection, sheet: Sheet, types: list[str | 
             for position, column in zip(positions, typed.columns, strict=True):
                 cells = cells.append_column(f"{prefix}{position}", column)
     typed_names = {f"d{i}" for i in datetimes} | {f"b{i}" for i in numbers}
-    width, columns = len(sheet.header), sheet.text.num_columns - 1
+    width, columns = len(sheet.header), sheet.columns
     rendered = ", ".join(
         f"{_sheet_cell(i, types[i] if i < width else None, dialect, typed_names)} as c{i}" for i in range(columns)
     )
