@@ -418,7 +418,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Path, dialect: Dialect, wi
     return rows
 
 
-# ---------------------------------------------------------------- UBL: rows built in Python
+# ---------------------------------------------------------------- UBL: rows built in Python (ubl.py)
 
 
 @dataclass
@@ -428,33 +428,16 @@ class Record:
     values: list[str | None]
 
 
-@dataclass
-class StructuralReject:
-    line: int
-    column_name: str
-    raw_line: str
-    reason: str
-
-
 def stage_records(
-    con: duckdb.DuckDBPyConnection,
-    header: list[str],
-    records: Iterable[Record | StructuralReject],
-    workdir: Path,
-    name: str = "records",
+    con: duckdb.DuckDBPyConnection, header: list[str], records: Iterable[Record], workdir: Path, name: str = "records"
 ) -> Staged:
-    """Rows produced in Python (Excel, UBL) through a temporary UTF-8 CSV into `_dl_read`."""
+    """Rows built in Python (a UBL document, its lines) through a temporary UTF-8 CSV into `_dl_read`."""
     target = workdir / f"{name}.csv"
-    rejects: list[StructuralReject] = []
     width = len(header)
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["_line", "_row_number", *(f"c{i}" for i in range(width))])
-        for item in records:
-            if isinstance(item, StructuralReject):
-                rejects.append(item)
-            else:
-                writer.writerow([item.line, item.row_number, *item.values])
+        writer.writerows([record.line, record.row_number, *record.values] for record in records)
     columns = "{'_line': 'bigint', '_row_number': 'bigint'" + "".join(f", 'c{i}': 'varchar'" for i in range(width))
     (rows,) = con.execute(
         f"""
@@ -466,12 +449,7 @@ def stage_records(
         """
     ).fetchone()
     _empty_structural(con)
-    if rejects:
-        con.executemany(
-            "insert into _dl_structural values (?, ?, ?, ?)",
-            [[r.line, r.column_name, r.raw_line, r.reason] for r in rejects],
-        )
-    return Staged(header, rows, len(rejects))
+    return Staged(header, rows)
 
 
 # ---------------------------------------------------------------- Excel: fastexcel reads, DuckDB renders
