@@ -542,8 +542,9 @@ def test_json_values_are_read_as_the_cells_a_sheet_would_hold(con, tmp_path):
     ]
 
 
-def test_json_with_two_documents_is_quarantined(con, tmp_path):
-    result = load(con, write(tmp_path, "Opportunities_20240131.json", _records(_opportunity(1)) * 2), tmp_path)
+@pytest.mark.parametrize("second", [_records(_opportunity(2)), json.dumps({"done": True})])
+def test_json_with_two_documents_is_quarantined(con, tmp_path, second):
+    result = load(con, write(tmp_path, "Opportunities_20240131.json", _records(_opportunity(1)) + second), tmp_path)
     assert result.status == "quarantined"
     assert result.reason == "Opportunities_20240131.json: not valid JSON: 2 values where one document was expected"
 

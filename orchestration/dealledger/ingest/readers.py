@@ -698,14 +698,14 @@ def _json_records(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, wo
         con.execute(
             f"""
             create or replace temp table _dl_json_records as
-            select document, generate_subscripts(records, 1) as record, unnest(records) as value
+            select documents, generate_subscripts(records, 1) as record, unnest(records) as value
             from (
-                select row_number() over () as document, json_extract(json, {sql_text(records_path + "[*]")}) as records
+                select count(*) over () as documents, json_extract(json, {sql_text(records_path + "[*]")}) as records
                 from {document}
             )
             """
         )
-        (documents,) = con.execute("select max(document) from _dl_json_records").fetchone()
+        (documents,) = con.execute("select any_value(documents) from _dl_json_records").fetchone()
         kind = "ARRAY"
         if documents is None:  # no record: say whether the file, its document or its list is empty
             (documents, kind) = con.execute(
