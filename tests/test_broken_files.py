@@ -549,6 +549,16 @@ def test_json_with_two_documents_is_quarantined(con, tmp_path, second):
     assert result.reason == "Opportunities_20240131.json: not valid JSON: 2 values where one document was expected"
 
 
+def test_a_json_document_too_large_for_the_memory_limit_is_quarantined_saying_so(con, tmp_path):
+    con.execute("set memory_limit = '16MB'")
+    document = _records(*(_opportunity(number) for number in range(20_000)))
+    result = load(con, write(tmp_path, "Opportunities_20240131.json", document), tmp_path)
+    check(
+        con, tmp_path, result, Case(document, "quarantined", reason="does not fit in DuckDB's memory limit (15.2 MiB)")
+    )
+    assert result.reason.endswith("split the export or raise DEALLEDGER_DUCKDB_MEMORY_LIMIT")
+
+
 UBL = """<?xml version="1.0" encoding="UTF-8"?>
 <Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
   xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"

@@ -16,6 +16,7 @@ documents are built in Python (one invoice per file) and go through a temporary 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
@@ -711,6 +712,8 @@ def _json_records(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, wo
             (documents, kind) = con.execute(
                 f"select count(*), any_value(json_type(json_extract(json, {sql_text(records_path)}))) from {document}"
             ).fetchone()
+    except duckdb.OutOfMemoryException:
+        raise  # a valid document too large: `_fitting_in_memory` says so
     except duckdb.Error as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise QuarantineError(f"{path.name}: not valid JSON: {first.replace(str(source), path.name)}") from None
@@ -762,9 +765,27 @@ def _json_fields(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, wor
     return JsonFields([".".join(keys) for keys in paths], paths, shape)
 
 
+@contextlib.contextmanager
+def _fitting_in_memory(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[None]:
+    """A JSON document that DuckDB's memory limit cannot hold stops its file with a reason that says so."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException:
+        (limit,) = con.execute("select current_setting('memory_limit')").fetchone()
+        raise QuarantineError(
+            f"{path.name}: the JSON document ({path.stat().st_size / 1e6:,.0f} MB) does not fit in DuckDB's memory "
+            f"limit ({limit}): reading one takes about ten times its size; split the export or raise "
+            "DEALLEDGER_DUCKDB_MEMORY_LIMIT"
+        ) from None
+
+
 def read_json_header(path: Path, spec: FileSpec) -> list[str]:
     """The field names of a JSON records file (see `_json_fields`), read in a DuckDB of its own."""
-    with tempfile.TemporaryDirectory(prefix="dealledger-json-") as workdir, duckdb.connect() as con:
+    with (
+        tempfile.TemporaryDirectory(prefix="dealledger-json-") as workdir,
+        duckdb.connect() as con,
+        _fitting_in_memory(con, path),
+    ):
         return _json_fields(con, path, spec, Path(workdir)).names
 
 
@@ -786,38 +807,39 @@ def _repeated_key(fields: JsonFields) -> str:
 def stage_json_records(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, workdir: Path) -> Staged:
     """A JSON records file into `_dl_read` (one row per object, `_line` its record number) and its records
     that are no object, or repeat a key, into `_dl_structural`."""
-    fields = _json_fields(con, path, spec, workdir)
-    con.execute(_JSON_NUMBER_MACROS)
-    cells = "".join(
-        f", {_json_cell(_struct_path('fields', keys), spec.dialect)} as c{i}" for i, keys in enumerate(fields.paths)
-    )
-    (rows,) = con.execute(
-        f"""
-        create or replace temp table _dl_json_checked as
-        select record, value, case
-            when json_type(value) <> 'OBJECT' then 'record is not a JSON object'
-            else 'key ' || {_repeated_key(fields)} || ' appears twice in the record'
-        end as problem
-        from _dl_json_records;
-
-        create or replace temp table _dl_read as
-        select record as _line, record as _row_number{cells}
-        from (
-            select record, json_transform(value, {sql_text(json.dumps(fields.shape))}) as fields
-            from _dl_json_checked where problem is null
+    with _fitting_in_memory(con, path):
+        fields = _json_fields(con, path, spec, workdir)
+        con.execute(_JSON_NUMBER_MACROS)
+        cells = "".join(
+            f", {_json_cell(_struct_path('fields', keys), spec.dialect)} as c{i}" for i, keys in enumerate(fields.paths)
         )
-        order by record
-        """
-    ).fetchone()
-    _empty_structural(con)
-    (rejected,) = con.execute(
-        """
-        insert into _dl_structural
-        select record, '', left(value::varchar, 10000), problem from _dl_json_checked where problem is not null
-        """
-    ).fetchone()
-    drop_temp(con, ("_dl_json_records", "_dl_json_checked"))
-    return Staged(fields.names, rows, rejected)
+        (rows,) = con.execute(
+            f"""
+            create or replace temp table _dl_json_checked as
+            select record, value, case
+                when json_type(value) <> 'OBJECT' then 'record is not a JSON object'
+                else 'key ' || {_repeated_key(fields)} || ' appears twice in the record'
+            end as problem
+            from _dl_json_records;
+
+            create or replace temp table _dl_read as
+            select record as _line, record as _row_number{cells}
+            from (
+                select record, json_transform(value, {sql_text(json.dumps(fields.shape))}) as fields
+                from _dl_json_checked where problem is null
+            )
+            order by record
+            """
+        ).fetchone()
+        _empty_structural(con)
+        (rejected,) = con.execute(
+            """
+            insert into _dl_structural
+            select record, '', left(value::varchar, 10000), problem from _dl_json_checked where problem is not null
+            """
+        ).fetchone()
+        drop_temp(con, ("_dl_json_records", "_dl_json_checked"))
+        return Staged(fields.names, rows, rejected)
 
 
 def _struct_path(column: str, keys: tuple[str, ...]) -> str:
