@@ -19,7 +19,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from dealledger.ingest import readers
+from dealledger.ingest import excel
 from dealledger.ingest.layouts import LAYOUTS, LAYOUTS_BY_KIND, layout_for_file
 from dealledger.ingest.loader import FileLoadResult, ensure_raw_tables, load_export_file
 from dealledger.ingest.registry import registry_for
@@ -426,10 +426,10 @@ def test_each_excel_cell_is_written_from_its_type_in_the_sheet_dialect(tmp_path)
     ]
     path = tmp_path / "deals.xlsx"
     path.write_bytes(_workbook(rows))
-    sheet = readers.read_sheet(path, spec)
+    sheet = excel.read_sheet(path, spec)
     assert sheet.header == ["flag", "when", "day", "at", "amount", "note"]
     with duckdb.connect() as con:
-        staged = readers.stage_sheet(con, sheet, ["boolean", None, "date", "timestamp", "decimal(18,2)", None], dialect)
+        staged = excel.stage_sheet(con, sheet, ["boolean", None, "date", "timestamp", "decimal(18,2)", None], dialect)
         assert (staged.rows, staged.rejected) == (3, 0)
         assert con.execute("select * from _dl_read order by _line").fetchall() == [
             (3, 1, "ja", "31-01-2024", "31-01-2024", "01-02-2024 00:00", "1,5", "1.5"),

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dealledger.ingest import readers
+from dealledger.ingest import excel, json_records, readers
 from dealledger.ingest.readers import QuarantineError
 from dealledger.ingest.registry import Registry
 from dealledger.ingest.spec import EXTENSION_FORMATS, ExportLayout, FileSpec, header_key, snake_case
@@ -150,9 +150,9 @@ def read_header(path: Path, spec: FileSpec) -> list[str]:
     if file_format == "csv":
         return readers.read_csv_header(path, spec.dialect)
     if file_format == "xlsx":
-        return readers.read_sheet(path, spec, header_only=True).header
+        return excel.read_sheet(path, spec, header_only=True).header
     if file_format == "json_records":
-        return readers.read_json_header(path, spec)
+        return json_records.read_json_header(path, spec)
     return []  # UBL: the root element is checked when the document is read
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from dealledger.ingest import readers, typed, ubl
+from dealledger.ingest import excel, json_records, readers, typed, ubl
 from dealledger.ingest.detect import HeaderMatch, match_header, spec_for_file
 from dealledger.ingest.readers import QuarantineError
 from dealledger.ingest.registry import Registry, registry_for
@@ -284,14 +284,14 @@ def _prepare(
         match = _checked_header(path, header, spec, layout)
         staged = readers.stage_csv(con, path, spec.dialect, header, _display_names(match), workdir)
     elif file_format == "xlsx":
-        sheet = readers.read_sheet(path, spec)
+        sheet = excel.read_sheet(path, spec)
         match = _checked_header(path, sheet.header, spec, layout)
         types: list[str | None] = [None] * len(sheet.header)
         for column, position in match.assigned.items():
             types[position] = layout.column(column).type
-        staged = readers.stage_sheet(con, sheet, types, spec.dialect)
+        staged = excel.stage_sheet(con, sheet, types, spec.dialect)
     else:
-        staged = readers.stage_json_records(con, path, spec, workdir)
+        staged = json_records.stage_json_records(con, path, spec, workdir)
         match = _checked_header(path, staged.header, spec, layout)
     typed_input = _typed_input(layout, spec, match)
     return _Prepared(typed_input, staged, typed.parse_rows(con, typed_input))

@@ -7,29 +7,24 @@ Every format ends in the same two temp tables that the typed pass (typed.py) rea
 
 CSV is read by DuckDB itself with the dialect pinned and auto-detection off (`store_rejects` keeps the
 rows it cannot split); a Windows-1252 / Latin-1 / UTF-16 file is transcoded to UTF-8 first, streaming.
-JSON records are read by DuckDB too: the document as one JSON value, its records list unnested, the
-fields from the records' merged structure, each record split by `json_transform`. Excel sheets are read
-by fastexcel (Rust) into Arrow columns of text, and DuckDB writes each cell as a CSV would hold it. UBL
-documents are built in Python (one invoice per file) and go through a temporary UTF-8 CSV.
+JSON records (json_records.py) are read by DuckDB too, Excel sheets (excel.py) by fastexcel into Arrow
+columns that DuckDB writes in the dialect. UBL documents (ubl.py) are built in Python, one invoice per
+file, and go through a temporary UTF-8 CSV (`stage_records`).
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import io
-import json
 import re
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
-from dealledger.ingest.spec import Dialect, FileSpec
+from dealledger.ingest.spec import Dialect
 
 HEADER_PROBE_BYTES = 1 << 20
 _TRANSCODE_CHUNK = 1 << 22
@@ -200,6 +195,9 @@ STAGE_TABLES = (
     "_dl_offsets",
     "_dl_rejects",
     "_dl_rejects_scan",
+    "_dl_sheet",  # excel.py
+    "_dl_json_records",  # json_records.py
+    "_dl_json_checked",
 )
 
 
@@ -258,13 +256,13 @@ def stage_csv(
         staged.rejected = _structural_rejects(con, display_names)
         _lines_between_rejects(con)
     else:  # most files: the statements over DuckDB's rejects would have nothing to do
-        _empty_structural(con)
+        empty_structural(con)
     _physical_lines(con, scan, len(header), staged)
     drop_temp(con, ("_dl_offsets", "_dl_rejects", "_dl_rejects_scan"))
     return staged
 
 
-def _empty_structural(con: duckdb.DuckDBPyConnection) -> None:
+def empty_structural(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "create or replace temp table _dl_structural "
         "(line bigint, column_name varchar, raw_line varchar, reason varchar)"
@@ -449,401 +447,5 @@ def stage_records(
         )
         """
     ).fetchone()
-    _empty_structural(con)
+    empty_structural(con)
     return Staged(header, rows)
-
-
-# ---------------------------------------------------------------- Excel: fastexcel reads, DuckDB renders
-
-# fastexcel writes every cell as text. A date-time cell's text always has this shape and a number's never
-# has; a text cell that has it is null where the column is read again as date-times.
-_SHEET_DATETIME = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?"
-_SHEET_DECIMAL = r"-?\d+\.\d+"
-_SHEET_BOOLEANS = ("true", "false")
-_BLANK = r"\s*"
-_EXCEL_DAY_ZERO = "1899-12-31"  # a time of day is a date-time on Excel's day zero
-
-
-def _strftime_format(formats: tuple[str, ...]) -> str:
-    return formats[0].replace("%z", "").replace("Z", "")
-
-
-@dataclass
-class Sheet:
-    """An Excel sheet as fastexcel reads it: `text` holds every cell as text (`t0` .. `tN`, from the
-    first column that holds a value) and `_row`, its sheet row (1-based, empty rows included)."""
-
-    reader: Any  # fastexcel.ExcelReader: the typed columns are read from it when needed
-    sheet: int | str
-    text: Any  # pyarrow.Table
-    header: list[str]
-    header_row: int  # 1-based
-
-    @property
-    def columns(self) -> int:
-        """The number of cell columns in `text`."""
-        return self.text.num_columns - 1
-
-
-def _load_sheet(
-    reader: Any, sheet: int | str, dtype: str, columns: list[int] | None = None, rows: int | None = None
-) -> Any:
-    """One read of the sheet (its first `rows` rows) with every (or the given) column as `dtype`, from
-    the sheet's first row, as a pyarrow table. A cell that is not of the type is null (a text in a
-    boolean column)."""
-    import pyarrow as pa
-
-    # Columns count from the first that holds a value; by index, fastexcel would count from column A.
-    names = None if columns is None else [f"__UNNAMED__{position}" for position in columns]
-    batch = reader.load_sheet(
-        sheet, header_row=None, skip_rows=0, n_rows=rows, dtypes=dtype, use_columns=names, eager=True
-    )
-    return pa.Table.from_batches([batch])
-
-
-def read_sheet(path: Path, spec: FileSpec, header_only: bool = False) -> Sheet:
-    """The sheet of an Excel file, every cell as text (`header_only`: its rows down to the header), and
-    its header row (QuarantineError if there is none)."""
-    import fastexcel
-    import numpy as np
-    import pyarrow as pa
-
-    try:
-        reader = fastexcel.read_excel(path)
-        names = reader.sheet_names
-        if isinstance(spec.sheet, int) and spec.sheet >= len(names):
-            raise QuarantineError(f"{path.name}: the workbook has no sheet number {spec.sheet} ({names})")
-        if isinstance(spec.sheet, str) and spec.sheet not in names:
-            raise QuarantineError(f"{path.name}: the workbook has no sheet {spec.sheet!r} (sheets: {names})")
-        text = _load_sheet(reader, spec.sheet, "string", rows=spec.header_row if header_only else None)
-    except QuarantineError:
-        raise
-    except Exception as error:  # fastexcel raises its own error types for broken zip/xml
-        raise QuarantineError(f"{path.name}: not a readable .xlsx workbook ({type(error).__name__}: {error})") from None
-    header_index = spec.header_row - 1
-    cells = text.slice(header_index, 1).to_pylist()
-    header = [(cell or "").strip() for cell in cells[0].values()] if cells else []
-    while header and header[-1] == "":
-        header.pop()
-    if not header:
-        raise QuarantineError(f"{path.name}: the sheet is empty (no header in row {spec.header_row})")
-    text = text.rename_columns([f"t{i}" for i in range(text.num_columns)])
-    text = text.append_column("_row", pa.array(np.arange(1, text.num_rows + 1)))
-    return Sheet(reader, spec.sheet, text, header, spec.header_row)
-
-
-def _sheet_cell(position: int, column_type: str | None, dialect: Dialect, typed: set[str]) -> str:
-    """SQL for the text of cell `t{position}` in the file's dialect, as a CSV export would hold it:
-    numbers with its decimal separator, booleans in its words, date-times in its first date format (in a
-    date column, or at midnight in an untyped one) or timestamp format, a time of day as `HH:MM:SS`."""
-    text, when_datetime, when_number = f"t{position}", f"d{position}", f"b{position}"
-    date_format = sql_text(_strftime_format(dialect.date_formats))
-    timestamp_format = sql_text(_strftime_format(dialect.timestamp_formats))
-    branches = []
-    if when_datetime in typed:
-        if column_type == "date":
-            as_text = f"strftime({when_datetime}, {date_format})"
-        elif column_type == "timestamp":
-            as_text = f"strftime({when_datetime}, {timestamp_format})"
-        else:
-            as_text = (
-                f"if({when_datetime}::time = '00:00:00', strftime({when_datetime}, {date_format}), "
-                f"strftime({when_datetime}, {timestamp_format}))"
-            )
-        # A number is a date-time in this read too: only a cell with a date-time's text is one.
-        is_datetime = f"{when_datetime} is not null and regexp_full_match({text}, '{_SHEET_DATETIME}')"
-        branches += [
-            f"when {is_datetime} and {when_datetime}::date = '{_EXCEL_DAY_ZERO}' "
-            f"then strftime({when_datetime}, '%H:%M:%S')",
-            f"when {is_datetime} then {as_text}",
-        ]
-    if when_number in typed:
-        true_word, false_word = (sql_text(words[0]) for words in (dialect.true_values, dialect.false_values))
-        branches += [
-            f"when {when_number} is not null and {text} = 'true' then {true_word}",
-            f"when {when_number} is not null and {text} = 'false' then {false_word}",
-            f"when {when_number} is not null then replace({text}, '.', {sql_text(dialect.decimal_separator)})",
-        ]
-    return f"case {' '.join(branches)} else nullif({text}, '') end" if branches else f"nullif({text}, '')"
-
-
-def _typed_columns(con: duckdb.DuckDBPyConnection, sheet: Sheet, dialect: Dialect) -> tuple[list[int], list[int]]:
-    """The positions of the columns to read again as date-times (a data cell has a date-time's text) and
-    as booleans (a data cell has the text of a decimal number or boolean that the dialect writes
-    differently)."""
-    data_rows = f"filter (_row > {sheet.header_row})"
-    columns = range(sheet.columns)
-    differs = []
-    if dialect.decimal_separator != ".":
-        differs.append(f"regexp_full_match({{cell}}, '{_SHEET_DECIMAL}')")
-    if (dialect.true_values[0], dialect.false_values[0]) != _SHEET_BOOLEANS:
-        differs.append("{cell} in ('true', 'false')")
-    checks = [f"bool_or(regexp_full_match(t{i}, '{_SHEET_DATETIME}')) {data_rows}" for i in columns]
-    checks += [f"bool_or({' or '.join(differs).format(cell=f't{i}')}) {data_rows}" for i in columns if differs]
-    found = con.execute(f"select {', '.join(checks)} from _dl_sheet_text").fetchone()
-    datetimes = [i for i in columns if found[i]]
-    numbers = [i for i in columns if differs and found[len(columns) + i]]
-    return datetimes, numbers
-
-
-def stage_sheet(con: duckdb.DuckDBPyConnection, sheet: Sheet, types: list[str | None], dialect: Dialect) -> Staged:
-    """The data rows below the header into `_dl_read` (`_line` the sheet row), rows with a value beyond
-    the header's columns into `_dl_structural`; empty rows are no records. `types` is the target type
-    per header position (None: not typed).
-
-    fastexcel reads the sheet as text first. The columns whose text could be a date-time, or a number or
-    boolean the dialect writes differently, are read once more as date-times and as booleans (numbers and
-    booleans are non-null there, text is null), so each cell is written from its type, as in a CSV."""
-    con.register("_dl_sheet_text", sheet.text)
-    datetimes, numbers = _typed_columns(con, sheet, dialect)
-    con.unregister("_dl_sheet_text")
-    cells = sheet.text
-    for prefix, dtype, positions in (("d", "datetime", datetimes), ("b", "boolean", numbers)):
-        if positions:
-            typed = _load_sheet(sheet.reader, sheet.sheet, dtype, positions)
-            for position, column in zip(positions, typed.columns, strict=True):
-                cells = cells.append_column(f"{prefix}{position}", column)
-    typed_names = {f"d{i}" for i in datetimes} | {f"b{i}" for i in numbers}
-    width, columns = len(sheet.header), sheet.columns
-    rendered = ", ".join(
-        f"{_sheet_cell(i, types[i] if i < width else None, dialect, typed_names)} as c{i}" for i in range(columns)
-    )
-    blank = " and ".join(f"coalesce(regexp_full_match(c{i}, '{_BLANK}'), true)" for i in range(columns))
-    beyond = " or ".join(f"not coalesce(regexp_full_match(c{i}, '{_BLANK}'), true)" for i in range(width, columns))
-    beyond = beyond or "false"
-    raw = ", ".join(f"coalesce(c{i}, '')" for i in range(columns))
-    con.register("_dl_sheet_cells", cells)
-    (rows,) = con.execute(
-        f"""
-        create or replace temp table _dl_sheet as
-        select _row, {rendered}
-        from _dl_sheet_cells where _row > {sheet.header_row};
-
-        delete from _dl_sheet where {blank};
-
-        create or replace temp table _dl_read as
-        select _row as _line, _row - {sheet.header_row} as _row_number, {", ".join(f"c{i}" for i in range(width))}
-        from _dl_sheet where not ({beyond}) order by _row
-        """
-    ).fetchone()
-    con.unregister("_dl_sheet_cells")
-    _empty_structural(con)
-    (rejected,) = con.execute(
-        f"""
-        insert into _dl_structural
-        select _row, '', concat_ws({sql_text(dialect.delimiter)}, {raw}),
-            'too many columns: a value beyond the {width} columns of the header row'
-        from _dl_sheet where {beyond}
-        """
-    ).fetchone()
-    drop_temp(con, ("_dl_sheet",))
-    return Staged(sheet.header, rows, rejected)
-
-
-# ---------------------------------------------------------------- JSON records: DuckDB reads them
-
-# A JSON number as the plain decimal text a cell holds: DuckDB writes a double in its shortest form, with
-# an exponent when it is very large or small (1e-7) and with `.0` when it is integral (100000.0).
-_JSON_NUMBER_MACROS = r"""
-create or replace temp macro _dl_point_moved(digits, point) as regexp_replace(
-    case
-        when point <= 0 then '0.' || repeat('0', -point) || digits
-        when point >= length(digits) then digits || repeat('0', point - length(digits))
-        else left(digits, point) || '.' || substr(digits, point + 1)
-    end, '\.0*$', '');
-create or replace temp macro _dl_plain_number(number_text) as
-    if(starts_with(number_text, '-'), '-', '') || _dl_point_moved(
-        replace(regexp_extract(number_text, '^-?([0-9.]+)', 1), '.', ''),
-        length(regexp_extract(number_text, '^-?([0-9]+)', 1))
-            + coalesce(try_cast(regexp_extract(number_text, '[eE]([+-]?[0-9]+)$', 1) as integer), 0))
-"""
-
-
-def _json_cell(value: str, dialect: Dialect) -> str:
-    """SQL for a JSON value as the text of a cell in the file's dialect, as a CSV export would hold it."""
-    number = f"_dl_plain_number({value}::varchar)"
-    if dialect.decimal_separator != ".":
-        number = f"replace({number}, '.', {sql_text(dialect.decimal_separator)})"
-    return f"""case json_type({value})
-        when 'NULL' then null
-        when 'VARCHAR' then nullif(json_extract_string({value}, '$'), '')
-        when 'BOOLEAN' then if({value}::varchar = 'true', {sql_text(dialect.true_values[0])},
-            {sql_text(dialect.false_values[0])})
-        when 'DOUBLE' then {number}
-        else {value}::varchar
-    end"""
-
-
-def _json_path(keys: Iterable[str]) -> str:
-    """A JSON path to the value under these keys, each quoted (a key may hold dots, quotes, anything)."""
-    quoted = (key.replace("\\", "\\\\").replace('"', '\\"') for key in keys)
-    return "$" + "".join(f'."{key}"' for key in quoted)
-
-
-def _json_records(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, workdir: Path) -> None:
-    """The records list of the file's one JSON document into temp `_dl_json_records` (record number,
-    value), or QuarantineError.
-
-    The document is parsed once, in memory whatever its size: about ten times the file's size at its
-    peak. Only a file with no record is read a second time, to say why."""
-    source = path
-    if needs_transcoding(spec.dialect):
-        source = workdir / "transcoded.json"
-        transcode_to_utf8(path, source, spec.dialect.encoding)
-    document = (
-        f"read_json_objects({sql_text(str(source))}, format = 'unstructured', "
-        f"maximum_object_size = {min(source.stat().st_size + 1, 2**32 - 1)})"
-    )
-    records_path = _json_path(spec.records_path)
-    try:
-        con.execute(
-            f"""
-            create or replace temp table _dl_json_records as
-            select documents, generate_subscripts(records, 1) as record, unnest(records) as value
-            from (
-                select count(*) over () as documents, json_extract(json, {sql_text(records_path + "[*]")}) as records
-                from {document}
-            )
-            """
-        )
-        (documents,) = con.execute("select any_value(documents) from _dl_json_records").fetchone()
-        kind = "ARRAY"
-        if documents is None:  # no record: say whether the file, its document or its list is empty
-            (documents, kind) = con.execute(
-                f"select count(*), any_value(json_type(json_extract(json, {sql_text(records_path)}))) from {document}"
-            ).fetchone()
-    except duckdb.OutOfMemoryException:
-        raise  # a valid document too large: `_fitting_in_memory` says so
-    except duckdb.Error as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise QuarantineError(f"{path.name}: not valid JSON: {first.replace(str(source), path.name)}") from None
-    if documents == 0:
-        raise QuarantineError(f"{path.name}: the file is empty")
-    if documents > 1:
-        raise QuarantineError(f"{path.name}: not valid JSON: {documents} values where one document was expected")
-    if kind is None:
-        raise QuarantineError(f"{path.name}: no {'.'.join(spec.records_path)!r} list in the JSON document")
-    if kind != "ARRAY":
-        raise QuarantineError(f"{path.name}: {'.'.join(spec.records_path) or 'the document'} is not a list of records")
-
-
-@dataclass
-class JsonFields:
-    """The fields of a JSON records file: nested objects flattened to dotted names, in first-seen order."""
-
-    names: list[str]
-    paths: list[tuple[str, ...]]  # the keys leading to each field
-    shape: dict[str, Any]  # the records' merged structure with every field as JSON, for json_transform
-
-
-def _fields_of(structure: dict[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    for key, kind in structure.items():
-        if isinstance(kind, dict):
-            yield from _fields_of(kind, (*prefix, key))
-        else:
-            yield (*prefix, key)
-
-
-def _json_fields(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, workdir: Path) -> JsonFields:
-    """The records into temp `_dl_json_records` (record number, value) and the fields they hold.
-
-    DuckDB merges the records' structures: a key that holds an object in every record where it is not
-    null is flattened to its keys (`attributes.type`); one that holds an object in some records and a
-    value in others, an array or an empty object is one field, read as JSON text. The fields come in
-    first-seen order, a nested object's keys together."""
-    _json_records(con, path, spec, workdir)
-    (structure,) = con.execute(
-        "select json_group_structure(value) from _dl_json_records where json_type(value) = 'OBJECT'"
-    ).fetchone()
-    paths = list(_fields_of(json.loads(structure))) if structure else []
-    shape: dict[str, Any] = {}
-    for keys in paths:
-        level = shape
-        for key in keys[:-1]:
-            level = level.setdefault(key, {})
-        level[keys[-1]] = "JSON"
-    return JsonFields([".".join(keys) for keys in paths], paths, shape)
-
-
-@contextlib.contextmanager
-def _fitting_in_memory(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[None]:
-    """A JSON document that DuckDB's memory limit cannot hold stops its file with a reason that says so."""
-    try:
-        yield
-    except duckdb.OutOfMemoryException:
-        (limit,) = con.execute("select current_setting('memory_limit')").fetchone()
-        raise QuarantineError(
-            f"{path.name}: the JSON document ({path.stat().st_size / 1e6:,.0f} MB) does not fit in DuckDB's memory "
-            f"limit ({limit}): reading one takes about ten times its size; split the export or raise "
-            "DEALLEDGER_DUCKDB_MEMORY_LIMIT"
-        ) from None
-
-
-def read_json_header(path: Path, spec: FileSpec) -> list[str]:
-    """The field names of a JSON records file (see `_json_fields`), read in a DuckDB of its own."""
-    with (
-        tempfile.TemporaryDirectory(prefix="dealledger-json-") as workdir,
-        duckdb.connect() as con,
-        _fitting_in_memory(con, path),
-    ):
-        return _json_fields(con, path, spec, Path(workdir)).names
-
-
-def _repeated_key(fields: JsonFields) -> str:
-    """SQL for the dotted name of the first key given twice in one object of a record, else null: which
-    of its values is meant is anyone's guess, so the record is rejected."""
-    objects = {keys[:depth] for keys in fields.paths for depth in range(len(keys))}
-    checks = []
-    for keys in sorted(objects, key=len):
-        path = sql_text(_json_path(keys))
-        prefix = sql_text("".join(f"{key}." for key in keys))
-        checks.append(
-            f"{prefix} || list_filter(json_keys(value, {path}), "
-            f"(key, i) -> list_position(json_keys(value, {path}), key) < i)[1]"
-        )
-    return f"coalesce({', '.join(checks)})" if checks else "null"
-
-
-def stage_json_records(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, workdir: Path) -> Staged:
-    """A JSON records file into `_dl_read` (one row per object, `_line` its record number) and its records
-    that are no object, or repeat a key, into `_dl_structural`."""
-    with _fitting_in_memory(con, path):
-        fields = _json_fields(con, path, spec, workdir)
-        con.execute(_JSON_NUMBER_MACROS)
-        cells = "".join(
-            f", {_json_cell(_struct_path('fields', keys), spec.dialect)} as c{i}" for i, keys in enumerate(fields.paths)
-        )
-        (rows,) = con.execute(
-            f"""
-            create or replace temp table _dl_json_checked as
-            select record, value, case
-                when json_type(value) <> 'OBJECT' then 'record is not a JSON object'
-                else 'key ' || {_repeated_key(fields)} || ' appears twice in the record'
-            end as problem
-            from _dl_json_records;
-
-            create or replace temp table _dl_read as
-            select record as _line, record as _row_number{cells}
-            from (
-                select record, json_transform(value, {sql_text(json.dumps(fields.shape))}) as fields
-                from _dl_json_checked where problem is null
-            )
-            order by record
-            """
-        ).fetchone()
-        _empty_structural(con)
-        (rejected,) = con.execute(
-            """
-            insert into _dl_structural
-            select record, '', left(value::varchar, 10000), problem from _dl_json_checked where problem is not null
-            """
-        ).fetchone()
-        drop_temp(con, ("_dl_json_records", "_dl_json_checked"))
-        return Staged(fields.names, rows, rejected)
-
-
-def _struct_path(column: str, keys: tuple[str, ...]) -> str:
-    expression = column
-    for key in keys:
-        expression = f"struct_extract({expression}, {sql_text(key)})"
-    return expression
