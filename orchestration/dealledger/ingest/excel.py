@@ -49,19 +49,25 @@ class Sheet:
         return self.text.num_columns - 1
 
 
-def _load_sheet(
-    reader: Any, sheet: int | str, dtype: str, columns: list[int] | None = None, rows: int | None = None
-) -> Any:
-    """One read of the sheet (its first `rows` rows) with every (or the given) column as `dtype`, from
-    the sheet's first row, as a pyarrow table. A cell that is not of the type is null (a text in a
-    boolean column)."""
+def _column(position: int) -> str:
+    """fastexcel's name for a column of a sheet read without a header row. Its column indices would count
+    from column A; positions and these names count from the first column that holds a value."""
+    return f"__UNNAMED__{position}"
+
+
+def _load_sheet(reader: Any, sheet: int | str, dtypes: str | dict[int, str], rows: int | None = None) -> Any:
+    """One read of the sheet (its first `rows` rows), from its first row, as a pyarrow table: every column
+    as `dtypes`, or the columns it maps, each as its type. A cell that is not of its column's type is null
+    (a text in a boolean column)."""
     import pyarrow as pa
 
-    # Columns count from the first that holds a value; by index, fastexcel would count from column A.
-    names = None if columns is None else [f"__UNNAMED__{position}" for position in columns]
-    batch = reader.load_sheet(
-        sheet, header_row=None, skip_rows=0, n_rows=rows, dtypes=dtype, use_columns=names, eager=True
-    )
+    if isinstance(dtypes, dict):
+        named = {_column(position): dtype for position, dtype in dtypes.items()}
+        batch = reader.load_sheet(
+            sheet, header_row=None, skip_rows=0, n_rows=rows, dtypes=named, use_columns=list(named), eager=True
+        )
+    else:
+        batch = reader.load_sheet(sheet, header_row=None, skip_rows=0, n_rows=rows, dtypes=dtypes, eager=True)
     return pa.Table.from_batches([batch])
 
 
@@ -171,11 +177,17 @@ def stage_sheet(con: duckdb.DuckDBPyConnection, sheet: Sheet, types: list[str | 
     with _registered(con, "_dl_sheet_text", sheet.text):
         datetimes, numbers = _typed_columns(con, sheet, dialect)
     cells = sheet.text
-    for prefix, dtype, positions in (("d", "datetime", datetimes), ("b", "boolean", numbers)):
-        if positions:
-            typed = _load_sheet(sheet.reader, sheet.sheet, dtype, positions)
-            for position, column in zip(positions, typed.columns, strict=True):
-                cells = cells.append_column(f"{prefix}{position}", column)
+    # Each read parses the sheet again: one read for every typed column, a second for a column that
+    # needs both types.
+    first = {position: "datetime" for position in datetimes}
+    first |= {position: "boolean" for position in numbers if position not in first}
+    second = {position: "boolean" for position in numbers if position in datetimes}
+    for dtypes in (first, second):
+        if dtypes:
+            typed = _load_sheet(sheet.reader, sheet.sheet, dtypes)
+            for position, dtype in dtypes.items():
+                prefix = "d" if dtype == "datetime" else "b"
+                cells = cells.append_column(f"{prefix}{position}", typed.column(_column(position)))
     typed_names = {f"d{i}" for i in datetimes} | {f"b{i}" for i in numbers}
     width, columns = len(sheet.header), sheet.columns
     rendered = ", ".join(
