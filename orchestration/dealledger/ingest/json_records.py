@@ -22,6 +22,7 @@ from dealledger.ingest.readers import (
     Staged,
     drop_temp,
     empty_structural,
+    first_line,
     needs_transcoding,
     sql_text,
     transcode_to_utf8,
@@ -101,7 +102,7 @@ def _json_records(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, wo
     except duckdb.OutOfMemoryException:
         raise  # a valid document too large: `_fitting_in_memory` says so
     except duckdb.Error as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        first = first_line(error)
         raise QuarantineError(f"{path.name}: not valid JSON: {first.replace(str(source), path.name)}") from None
     if documents == 0:
         raise QuarantineError(f"{path.name}: the file is empty")

@@ -27,7 +27,7 @@ import duckdb
 
 from dealledger.ingest import excel, json_records, readers, typed, ubl
 from dealledger.ingest.detect import HeaderMatch, match_header, spec_for_file
-from dealledger.ingest.readers import QuarantineError
+from dealledger.ingest.readers import QuarantineError, first_line
 from dealledger.ingest.registry import Registry, registry_for
 from dealledger.ingest.spec import ExportLayout, FileSpec, LayoutConfigError
 
@@ -213,7 +213,7 @@ def load_export_file(
                     prepared = _prepare(con, path, layout, spec, Path(workdir), registry)
                 except (duckdb.Error, UnicodeError, csv.Error) as error:
                     # Whatever else stops the reading stops this file only, with the message, not the run.
-                    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                    message = first_line(error)
                     raise QuarantineError(f"{path.name}: cannot be read: {message}") from error
             except QuarantineError as error:
                 reason = str(error) if path.name in str(error) else f"{path.name}: {error}"

@@ -38,6 +38,12 @@ def sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def first_line(error: Exception) -> str:
+    """An error's first line, for a quarantine reason (DuckDB's messages run on with hints)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def _c1_passthrough(error: UnicodeDecodeError) -> tuple[str, int]:
     """Windows-1252 leaves five bytes undefined; read them as the C1 controls they are in Latin-1 (like
     browsers do), so no byte is lost or replaced."""
@@ -242,14 +248,14 @@ def stage_csv(
         try:
             staged.rows = _read_csv(con, normalised, dialect, len(header))
         except duckdb.Error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            first = first_line(error)
             raise QuarantineError(
                 f"{path.name}: DuckDB cannot read the file with the pinned dialect: {first}"
             ) from None
         staged.notes.append("mixed line endings normalised to LF")
         scan = scan_lines(normalised)
     except duckdb.Error as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        first = first_line(error)
         raise QuarantineError(f"{path.name}: DuckDB cannot read the file with the pinned dialect: {first}") from None
     (rejected_records,) = con.execute("select count(*) from temp._dl_rejects").fetchone()
     if rejected_records:
