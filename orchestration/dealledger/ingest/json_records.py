@@ -116,11 +116,25 @@ def _json_records(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, wo
 
 @dataclass
 class JsonFields:
-    """The fields of a JSON records file: nested objects flattened to dotted names, in first-seen order."""
+    """The fields of a JSON records file, in first-seen order, each as the keys leading to it."""
 
-    names: list[str]
-    paths: list[tuple[str, ...]]  # the keys leading to each field
-    shape: dict[str, Any]  # the records' merged structure with every field as JSON, for json_transform
+    paths: list[tuple[str, ...]]
+
+    @property
+    def names(self) -> list[str]:
+        """Nested objects flattened to dotted names (`attributes.type`): the file's header."""
+        return [".".join(keys) for keys in self.paths]
+
+    @property
+    def shape(self) -> dict[str, Any]:
+        """The records' merged structure with every field as JSON, for json_transform."""
+        shape: dict[str, Any] = {}
+        for keys in self.paths:
+            level = shape
+            for key in keys[:-1]:
+                level = level.setdefault(key, {})
+            level[keys[-1]] = "JSON"
+        return shape
 
 
 def _fields_of(structure: dict[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -142,14 +156,7 @@ def _json_fields(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, wor
     (structure,) = con.execute(
         "select json_group_structure(value) from _dl_json_records where json_type(value) = 'OBJECT'"
     ).fetchone()
-    paths = list(_fields_of(json.loads(structure))) if structure else []
-    shape: dict[str, Any] = {}
-    for keys in paths:
-        level = shape
-        for key in keys[:-1]:
-            level = level.setdefault(key, {})
-        level[keys[-1]] = "JSON"
-    return JsonFields([".".join(keys) for keys in paths], paths, shape)
+    return JsonFields(list(_fields_of(json.loads(structure))) if structure else [])
 
 
 @contextlib.contextmanager
