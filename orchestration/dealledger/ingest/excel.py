@@ -102,15 +102,18 @@ def read_sheet(path: Path, spec: FileSpec, header_only: bool = False) -> Sheet:
     return Sheet(reader, spec.sheet, text, header, spec.header_row)
 
 
-def _sheet_cell(position: int, column_type: str | None, dialect: Dialect, typed: set[str]) -> str:
+def _sheet_cell(
+    position: int, column_type: str | None, dialect: Dialect, read_as_datetime: bool, read_as_boolean: bool
+) -> str:
     """SQL for the text of cell `t{position}` in the file's dialect, as a CSV export would hold it:
     numbers with its decimal separator, booleans in its words, date-times in its first date format (in a
-    date column, or at midnight in an untyped one) or timestamp format, a time of day as `HH:MM:SS`."""
+    date column, or at midnight in an untyped one) or timestamp format, a time of day as `HH:MM:SS`.
+    `read_as_*`: the column was read again as that type (`d{position}`, `b{position}`)."""
     text, when_datetime, when_number = f"t{position}", f"d{position}", f"b{position}"
     date_format = sql_text(_strftime_format(dialect.date_formats))
     timestamp_format = sql_text(_strftime_format(dialect.timestamp_formats))
     branches = []
-    if when_datetime in typed:
+    if read_as_datetime:
         if column_type == "date":
             as_text = f"strftime({when_datetime}, {date_format})"
         elif column_type == "timestamp":
@@ -127,7 +130,7 @@ def _sheet_cell(position: int, column_type: str | None, dialect: Dialect, typed:
             f"then strftime({when_datetime}, '%H:%M:%S')",
             f"when {is_datetime} then {as_text}",
         ]
-    if when_number in typed:
+    if read_as_boolean:
         true_word, false_word = (sql_text(words[0]) for words in (dialect.true_values, dialect.false_values))
         branches += [
             f"when {when_number} is not null and {text} = 'true' then {true_word}",
@@ -188,14 +191,14 @@ def stage_sheet(con: duckdb.DuckDBPyConnection, sheet: Sheet, types: list[str | 
             for position, dtype in dtypes.items():
                 prefix = "d" if dtype == "datetime" else "b"
                 cells = cells.append_column(f"{prefix}{position}", typed.column(_column(position)))
-    typed_names = {f"d{i}" for i in datetimes} | {f"b{i}" for i in numbers}
     width, columns = len(sheet.header), sheet.columns
     rendered = ", ".join(
-        f"{_sheet_cell(i, types[i] if i < width else None, dialect, typed_names)} as c{i}" for i in range(columns)
+        f"{_sheet_cell(i, types[i] if i < width else None, dialect, i in datetimes, i in numbers)} as c{i}"
+        for i in range(columns)
     )
-    blank = " and ".join(f"coalesce(regexp_full_match(c{i}, '{_BLANK}'), true)" for i in range(columns))
-    beyond = " or ".join(f"not coalesce(regexp_full_match(c{i}, '{_BLANK}'), true)" for i in range(width, columns))
-    beyond = beyond or "false"
+    blank_cells = [f"coalesce(regexp_full_match(c{i}, '{_BLANK}'), true)" for i in range(columns)]
+    blank = " and ".join(blank_cells)
+    beyond = " or ".join(f"not {cell}" for cell in blank_cells[width:]) or "false"
     raw = ", ".join(f"coalesce(c{i}, '')" for i in range(columns))
     with _registered(con, "_dl_sheet_cells", cells):
         (rows,) = con.execute(
