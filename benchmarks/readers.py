@@ -1,14 +1,16 @@
-"""Reading JSON and Excel exports: dealledger's ingest of one file against a reader that checks nothing.
+"""Reading JSON, Excel and UBL exports: dealledger's ingest of one file against a reader that checks nothing.
 
-    python -m benchmarks.readers --formats json,xlsx --rows 100000,1000000
+    python -m benchmarks.readers --formats json,xlsx,ubl --rows 100000,1000000
 
 Generates one export per format and size: a Salesforce CLI data-tree export of opportunities
-(`{"records": [...]}`, ten fields, one nested object) and an Excel sheet of invoices (the billing layout:
-fourteen columns, dates, date-times and amounts as typed cells). Each side runs in a process of its own
-whose memory is sampled. The ingest loads the file into a new build database (`load_export_file`:
-fields, cells in the dialect, typing, rejects, lineage). The baseline reads the same file into a table
-and checks nothing: DuckDB's `read_json`, and fastexcel's sheet with the column types it infers for
-Excel. Prints wall time, peak memory, rows per second and the ingest's ratio to the baseline.
+(`{"records": [...]}`, ten fields, one nested object), an Excel sheet of invoices (the billing layout:
+fourteen columns, dates, date-times and amounts as typed cells) and a Peppol UBL invoice with that many
+lines (the rows of a UBL export are its lines). Each side runs in a process of its own whose memory is
+sampled. The ingest loads the file into a new build database (`load_export_file`: fields, cells in the
+dialect, typing, rejects, lineage). The baseline reads the same file into a table and checks nothing:
+DuckDB's `read_json`; fastexcel's sheet with the column types it infers for Excel; for UBL, which DuckDB
+cannot read, lxml's parse and a stylesheet of its own that writes six fields of each line as CSV for
+DuckDB. Prints wall time, peak memory, rows per second and the ingest's ratio to the baseline.
 """
 
 from __future__ import annotations
@@ -88,14 +90,82 @@ def write_xlsx_export(path: Path, rows: int, seed: int = 7) -> None:
     workbook.save(path)
 
 
+UBL_INVOICE = """<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+    xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+    xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID>
+  <cbc:ID>F2024-0131</cbc:ID>
+  <cbc:IssueDate>2024-01-31</cbc:IssueDate>
+  <cbc:DueDate>2024-03-01</cbc:DueDate>
+  <cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>
+  <cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
+  <cac:OrderReference><cbc:ID>PO-77</cbc:ID></cac:OrderReference>
+  <cac:LegalMonetaryTotal>
+    <cbc:LineExtensionAmount currencyID="EUR">{total}</cbc:LineExtensionAmount>
+    <cbc:PayableAmount currencyID="EUR">{total}</cbc:PayableAmount>
+  </cac:LegalMonetaryTotal>
+{lines}</Invoice>
+"""
+UBL_LINE = """  <cac:InvoiceLine>
+    <cbc:ID>{number}</cbc:ID>
+    <cbc:InvoicedQuantity unitCode="HUR">{quantity}</cbc:InvoicedQuantity>
+    <cbc:LineExtensionAmount currencyID="EUR">{amount}</cbc:LineExtensionAmount>
+    <cac:InvoicePeriod><cbc:StartDate>2024-01-01</cbc:StartDate><cbc:EndDate>2024-01-31</cbc:EndDate></cac:InvoicePeriod>
+    <cac:Item>
+      <cbc:Name>Consulting, "{item}"</cbc:Name>
+      <cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>21</cbc:Percent></cac:ClassifiedTaxCategory>
+    </cac:Item>
+    <cac:Price><cbc:PriceAmount currencyID="EUR">{price}</cbc:PriceAmount></cac:Price>
+  </cac:InvoiceLine>
+"""
+
+
+def write_ubl_export(path: Path, rows: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    lines, total = [], 0
+    for number in range(1, rows + 1):
+        quantity, price = rng.randint(1, 40), rng.randint(50, 200)
+        total += quantity * price
+        lines.append(
+            UBL_LINE.format(number=number, quantity=quantity, amount=quantity * price, item=number, price=price)
+        )
+    path.write_text(UBL_INVOICE.format(total=total, lines="".join(lines)), encoding="utf-8")
+
+
 # format: (export file name, writer)
 EXPORTS: dict[str, tuple[str, Callable[[Path, int], None]]] = {
     "json": ("Opportunities_20240131.json", write_json_export),
     "xlsx": ("billing_invoices_20240131.xlsx", write_xlsx_export),
+    "ubl": ("invoice_20240131.xml", write_ubl_export),
 }
+# The UBL baseline's stylesheet: six fields of every line, text as it is, quoted for CSV.
+UBL_LINES_AS_CSV = """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+    xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+    xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+    xmlns:str="http://exslt.org/strings" extension-element-prefixes="str">
+  <xsl:output method="text"/>
+  <xsl:template match="/*">
+    <xsl:for-each select="cac:InvoiceLine">
+      <xsl:for-each select="cbc:ID | cbc:InvoicedQuantity | cbc:LineExtensionAmount | cac:Item/cbc:Name
+          | cac:Price/cbc:PriceAmount | cac:Item/cac:ClassifiedTaxCategory/cbc:Percent">
+        <xsl:text>"</xsl:text><xsl:value-of select="str:replace(., '&quot;', '&quot;&quot;')"/><xsl:text>"</xsl:text>
+        <xsl:if test="position() != last()"><xsl:text>,</xsl:text></xsl:if>
+      </xsl:for-each>
+      <xsl:text>&#10;</xsl:text>
+    </xsl:for-each>
+  </xsl:template>
+</xsl:stylesheet>"""
 
 
 def _read_baseline(con: duckdb.DuckDBPyConnection, export: Path) -> None:
+    if export.suffix == ".xml":
+        from lxml import etree
+
+        lines = export.with_suffix(".csv")
+        lines.write_text(str(etree.XSLT(etree.XML(UBL_LINES_AS_CSV))(etree.parse(export))), encoding="utf-8")
+        con.execute(f"create table export as select * from read_csv('{lines}', header = false, all_varchar = true)")
+        return
     if export.suffix == ".json":
         con.execute(
             f"create table export as select unnest(records, recursive := true) "

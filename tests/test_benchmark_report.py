@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
 
@@ -216,6 +217,15 @@ def _exact_totals(file_format: str, export: Path) -> tuple:
     if file_format == "json":
         records = json.loads(export.read_text(encoding="utf-8"))["records"]
         return len(records), len({r["attributes"]["referenceId"] for r in records}), sum(r["IsWon"] for r in records)
+    if file_format == "ubl":
+        cbc = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
+        lines = list(
+            ET.parse(export)
+            .getroot()
+            .iter("{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}InvoiceLine")
+        )
+        amounts = [Decimal(line.findtext(f"{cbc}LineExtensionAmount")) for line in lines]
+        return len(lines), len({line.findtext(f"{cbc}ID") for line in lines}), sum(amounts)
     rows = list(openpyxl.load_workbook(export, read_only=True).active.iter_rows(min_row=2, values_only=True))
     return len(rows), len({row[0] for row in rows}), sum(Decimal(str(row[9])) for row in rows)
 
@@ -223,6 +233,7 @@ def _exact_totals(file_format: str, export: Path) -> tuple:
 TOTALS_QUERIES = {
     "json": "select count(*), count(distinct id), count(*) filter (where is_won) from raw_salesforce.opportunities",
     "xlsx": "select count(*), count(distinct invoice_id), sum(net_amount) from raw_billing.invoices",
+    "ubl": "select count(*), count(distinct line_id), sum(line_extension_amount) from raw_ubl.invoice_lines",
 }
 
 

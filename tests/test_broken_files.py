@@ -623,3 +623,66 @@ def test_broken_ubl_documents_are_accounted_for(con, tmp_path, name):
     check(con, tmp_path, result, case)
     lines = con.execute("select count(*) from raw_ubl.invoice_lines where _content_hash = ?", [result.content_hash])
     assert lines.fetchone()[0] == (1 if result.rows_loaded else 0)  # a document loads whole or not at all
+
+
+# Three lines whose text CSV must quote (quotes, commas, a line break), with white space around values
+# (a no-break space too), a comment inside a value, an empty element, and a unit code written with spaces;
+# a comment inside one of the document's own values too.
+UBL_TEXT_LINES = UBL.replace("Bakker BV", "Bakker<!-- B.V.? --> BV").replace(
+    "</cac:InvoiceLine>\n",
+    """</cac:InvoiceLine>
+  <cac:InvoiceLine><cbc:ID> 2 </cbc:ID><cbc:Note>\u00a0Zie "bijlage", p. 3,
+    regel 2\u00a0</cbc:Note><cbc:InvoicedQuantity unitCode=" DAY ">1.5</cbc:InvoicedQuantity>
+    <cbc:LineExtensionAmount currencyID="EUR">
+      0.00
+    </cbc:LineExtensionAmount>
+    <cac:Item><cbc:Name>Rei<!-- sic -->skosten</cbc:Name><cbc:Description></cbc:Description></cac:Item>
+  </cac:InvoiceLine>
+  <cac:InvoiceLine><cbc:ID>3</cbc:ID><cbc:InvoicedQuantity>1</cbc:InvoicedQuantity>
+    <cbc:LineExtensionAmount currencyID="EUR">0</cbc:LineExtensionAmount>
+    <cac:Item><cbc:Name>"</cbc:Name></cac:Item>
+  </cac:InvoiceLine>
+""",
+)
+
+
+def test_ubl_lines_keep_their_text_as_the_document_fields_do(con, tmp_path):
+    result = load(con, write(tmp_path, "invoice_F2024-17.xml", UBL_TEXT_LINES), tmp_path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (1, 1, 0)
+    rows = con.execute(
+        "select document_id, document_type, line_number, line_id, note, quantity::varchar, unit_code, "
+        "line_extension_amount::varchar, item_name, item_description "
+        "from raw_ubl.invoice_lines order by line_number"
+    ).fetchall()
+    assert rows == [
+        ("F2024-17", "invoice", 1, "1", None, "2.0000", "HUR", "100.00", "Advies", None),
+        (
+            "F2024-17",
+            "invoice",
+            2,
+            "2",
+            'Zie "bijlage", p. 3,\n    regel 2',
+            "1.5000",
+            "DAY",
+            "0.00",
+            "Reiskosten",
+            None,
+        ),
+        ("F2024-17", "invoice", 3, "3", None, "1.0000", None, "0.00", '"', None),
+    ]
+    assert con.execute("select customer_name, line_count from raw_ubl.invoices").fetchall() == [("Bakker BV", 3)]
+
+
+def test_a_bad_value_on_a_later_ubl_line_names_that_line(con, tmp_path):
+    content = UBL_TEXT_LINES.replace(">1.5</cbc:InvoicedQuantity>", ">1,5</cbc:InvoicedQuantity>")
+    result = load(con, write(tmp_path, "invoice_F2024-17.xml", content), tmp_path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (1, 0, 1)
+    assert con.execute("select line, column_name, raw_line, reason from raw_meta.rejects").fetchall() == [
+        (
+            1,
+            "cac:InvoiceLine[2]/cbc:InvoicedQuantity",
+            "1,5",
+            "cac:InvoiceLine[2]/cbc:InvoicedQuantity: value '1,5' does not parse as decimal(18,4)",
+        )
+    ]
+    assert con.execute("select count(*) from raw_ubl.invoice_lines").fetchone() == (0,)

@@ -6,7 +6,7 @@
    the reason (also in `raw_meta.loaded_files`), and other files load.
 3. Structure: the rows as text (readers.py). CSV is split by DuckDB with the dialect pinned and
    auto-detection off; rows it cannot split (ragged, bad quoting, invalid UTF-8) are rejected with line
-   and reason. Excel and JSON go through Python, UBL XML through ElementTree (ubl.py).
+   and reason. JSON is split by DuckDB too, Excel by fastexcel, UBL XML by lxml and XSLT (ubl.py).
 4. Types: every column parsed in SQL under the file's dialect (typed.py); a value that does not parse
    rejects its row. Locale-parsed columns keep their text in `<column>__raw`.
 Every row read ends up either in the raw table or in `raw_meta.rejects` (file, content hash, line, column,
@@ -383,18 +383,15 @@ def _prepare_ubl(
             element = document.paths.get(column.name, column.name)
             problems.append(ubl.Problem(element, "", f"required element {element} is missing or empty"))
     doc_input = _positional_input(layout, spec)
-    record = readers.Record(1, 1, [document.fields.get(name) for name in layout.column_names])
-    readers.stage_records(con, layout.column_names, [record], workdir, "document")
+    row = document.row_csv(layout.column_names)
+    readers.stage_records(con, layout.column_names, row, workdir, "document", trim=False)
     typed.parse_rows(con, doc_input, "_dl_doc", materialize=True)
     problems += _typed_problems(con, "_dl_doc", lambda _line, column: document.paths.get(column, column))
     line_input = _positional_input(lines_layout, spec)
-    records = [
-        readers.Record(number, number, [line.get(name) for name in lines_layout.column_names])
-        for number, line in enumerate(document.lines, start=1)
-    ]
-    readers.stage_records(con, lines_layout.column_names, records, workdir, "lines")
+    lines = document.lines_csv(lines_layout.column_names)
+    readers.stage_records(con, lines_layout.column_names, lines, workdir, "lines", trim=True)
     typed.parse_rows(con, line_input, "_dl_line", materialize=True)
-    problems += _typed_problems(con, "_dl_line", lambda line, column: document.line_paths[line - 1].get(column, column))
+    problems += _typed_problems(con, "_dl_line", document.line_path)
     return _PreparedUbl(doc_input, line_input, problems)
 
 

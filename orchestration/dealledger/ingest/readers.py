@@ -8,8 +8,8 @@ Every format ends in the same two temp tables that the typed pass (typed.py) rea
 CSV is read by DuckDB itself with the dialect pinned and auto-detection off (`store_rejects` keeps the
 rows it cannot split); a Windows-1252 / Latin-1 / UTF-16 file is transcoded to UTF-8 first, streaming.
 JSON records (json_records.py) are read by DuckDB too, Excel sheets (excel.py) by fastexcel into Arrow
-columns that DuckDB writes in the dialect. UBL documents (ubl.py) are built in Python, one invoice per
-file, and go through a temporary UTF-8 CSV (`stage_records`).
+columns that DuckDB writes in the dialect. A UBL document (ubl.py, one invoice per file) arrives as CSV
+records, its own row from Python and its lines from an XSLT stylesheet (`stage_records`).
 """
 
 from __future__ import annotations
@@ -423,32 +423,30 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Path, dialect: Dialect, wi
     return rows
 
 
-# ---------------------------------------------------------------- UBL: rows built in Python (ubl.py)
+# ------------------------------------------------- UBL: rows written as CSV records by ubl.py (one document)
 
-
-@dataclass
-class Record:
-    line: int
-    row_number: int
-    values: list[str | None]
+# What Python's str.strip() removes, as ubl.py strips a document's own fields.
+_PYTHON_WHITESPACE = "".join(character for character in map(chr, range(0x3001)) if character.isspace())
 
 
 def stage_records(
-    con: duckdb.DuckDBPyConnection, header: list[str], records: Iterable[Record], workdir: Path, name: str = "records"
+    con: duckdb.DuckDBPyConnection, header: list[str], records: str, workdir: Path, name: str, *, trim: bool
 ) -> Staged:
-    """Rows built in Python (a UBL document, its lines) through a temporary UTF-8 CSV into `_dl_read`."""
+    """CSV records (`_line`, `_row_number`, then one field per header column) into `_dl_read`, through a
+    temporary UTF-8 file. `trim`: the fields hold text as the XML had it (a document's lines), so white
+    space around a value goes, as str.strip() takes it, and an empty value is null (a few milliseconds a
+    file: DuckDB plans each expression, so records that need none skip them)."""
     target = workdir / f"{name}.csv"
+    target.write_text(records, encoding="utf-8")
     width = len(header)
-    with target.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["_line", "_row_number", *(f"c{i}" for i in range(width))])
-        writer.writerows([record.line, record.row_number, *record.values] for record in records)
     columns = "{'_line': 'bigint', '_row_number': 'bigint'" + "".join(f", 'c{i}': 'varchar'" for i in range(width))
+    whitespace = sql_text(_PYTHON_WHITESPACE)
+    fields = "".join(f", nullif(trim(c{i}, {whitespace}), '') as c{i}" if trim else f", c{i}" for i in range(width))
     (rows,) = con.execute(
         f"""
         create or replace temp table _dl_read as
-        select * from read_csv(
-            {sql_text(str(target))}, header = true, delim = ',', quote = '"', escape = '"',
+        select _line, _row_number{fields} from read_csv(
+            {sql_text(str(target))}, header = false, delim = ',', quote = '"', escape = '"',
             auto_detect = false, strict_mode = true, columns = {columns}}}
         )
         """

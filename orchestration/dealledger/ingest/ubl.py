@@ -1,16 +1,23 @@
 """UBL 2.1 invoices and credit notes (Peppol BIS Billing 3.0): one XML file, one document.
 
-The fields come from fixed UBL paths (below); their text goes through the same typed pass as every
-other format. A document is atomic: it loads with all its lines or, when anything in it cannot be read,
-not at all, with one ledger entry per problem (line 1 = the document, the element path as the column).
+The fields come from fixed UBL paths (below). The document's own row is read in Python, once per file;
+its lines, the rows that grow with the document, are written as CSV by an XSLT stylesheet (libxslt,
+through lxml) that DuckDB reads, so no Python runs per line. Their text goes through the same typed pass
+as every other format. A document is atomic: it loads with all its lines or, when anything in it cannot
+be read, not at all, with one ledger entry per problem (line 1 = the document, the element path as the
+column).
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 import json
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from lxml import etree
 
 from dealledger.ingest.readers import QuarantineError
 
@@ -29,7 +36,7 @@ _SUPPLIER = "cac:AccountingSupplierParty/cac:Party/"
 _CUSTOMER = "cac:AccountingCustomerParty/cac:Party/"
 _TOTAL = "cac:LegalMonetaryTotal/"
 
-# column -> path below the root element (ElementTree syntax with the cac/cbc prefixes)
+# column -> path below the root element (ElementPath syntax with the cac/cbc prefixes, also valid XPath)
 DOCUMENT_PATHS: dict[str, str] = {
     "document_id": "cbc:ID",
     "issue_date": "cbc:IssueDate",
@@ -97,6 +104,9 @@ LINE_PATHS: dict[str, str] = {
 LINE_COMPUTED = ("document_id", "document_type", "line_number", "quantity", "unit_code")
 DOCUMENT_COLUMNS = frozenset(DOCUMENT_PATHS) | frozenset(DOCUMENT_COMPUTED)
 LINE_COLUMNS = frozenset(LINE_PATHS) | frozenset(LINE_COMPUTED)
+# Comments and processing instructions are dropped, as ElementTree did: a comment inside a value does not
+# cut its text. Entities are never expanded (a DTD rejects the document before it is parsed).
+_PARSER = etree.XMLParser(remove_comments=True, remove_pis=True, resolve_entities=False, no_network=True)
 
 
 @dataclass(frozen=True)
@@ -109,14 +119,77 @@ class Problem:
 @dataclass
 class UblDocument:
     document_type: str
+    line_tag: str  # InvoiceLine | CreditNoteLine
+    quantity_tag: str  # InvoicedQuantity | CreditedQuantity
     fields: dict[str, str | None] = field(default_factory=dict)
-    lines: list[dict[str, str | None]] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)  # document column -> element path
-    line_paths: list[dict[str, str]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    root: etree._Element | None = None
+
+    def row_csv(self, columns: list[str]) -> str:
+        """The document's row as a CSV record: line 1, row 1, then the columns' values."""
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow([1, 1, *(self.fields.get(column) for column in columns)])
+        return buffer.getvalue()
+
+    def lines_csv(self, columns: list[str]) -> str:
+        """One CSV record per line (its number as line and row, then the columns' text), by the stylesheet."""
+        assert self.root is not None, "a document with problems has no lines to read"
+        stylesheet = _lines_stylesheet(tuple(columns), self.line_tag, self.quantity_tag)
+        return str(stylesheet(self.root, document_type=etree.XSLT.strparam(self.document_type)))
+
+    def line_path(self, number: int, column: str) -> str:
+        """The element a line's column comes from, for a ledger entry."""
+        line = f"cac:{self.line_tag}[{number}]"
+        below_line = _line_paths(self.quantity_tag)
+        if column in below_line:
+            return f"{line}/{below_line[column]}"
+        return {"document_id": "cbc:ID", "document_type": "(root element)", "line_number": line}[column]
 
 
-def _text(element: ET.Element | None) -> str | None:
+def _line_paths(quantity_tag: str) -> dict[str, str]:
+    """column -> path below a line element."""
+    return {**LINE_PATHS, "quantity": f"cbc:{quantity_tag}", "unit_code": f"cbc:{quantity_tag}/@unitCode"}
+
+
+def _attribute(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+@functools.lru_cache(maxsize=8)
+def _lines_stylesheet(columns: tuple[str, ...], line_tag: str, quantity_tag: str) -> etree.XSLT:
+    """Every field quoted, its quotes doubled (EXSLT str:replace): DuckDB reads the text as strict CSV.
+    The text is written as the XML holds it; staging trims it as the document's fields are."""
+    # column -> XPath from a line element: the line's own paths, and what every line repeats of its document
+    expressions = {
+        **_line_paths(quantity_tag),
+        "document_id": "$document_id",
+        "document_type": "$document_type",
+        "line_number": "position()",
+    }
+
+    def quoted(column: str) -> str:
+        text = f"""str:replace(string({expressions[column]}), '"', '""')"""
+        return f'<xsl:text>"</xsl:text><xsl:value-of select="{_attribute(text)}"/><xsl:text>"</xsl:text>'
+
+    fields = "<xsl:text>,</xsl:text>".join(quoted(column) for column in columns)
+    source = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+        xmlns:cac="{CAC}" xmlns:cbc="{CBC}" xmlns:str="http://exslt.org/strings" extension-element-prefixes="str">
+      <xsl:output method="text" encoding="utf-8"/>
+      <xsl:param name="document_type"/>
+      <xsl:template match="/*">
+        <!-- Once: a path from the root inside the loop would scan every line for each line. -->
+        <xsl:variable name="document_id" select="string(cbc:ID)"/>
+        <xsl:for-each select="cac:{line_tag}">
+          <xsl:value-of select="position()"/><xsl:text>,</xsl:text><xsl:value-of select="position()"/>
+          <xsl:text>,</xsl:text>{fields}<xsl:text>&#10;</xsl:text>
+        </xsl:for-each>
+      </xsl:template>
+    </xsl:stylesheet>"""
+    return etree.XSLT(etree.fromstring(source))
+
+
+def _text(element: etree._Element | None) -> str | None:
     if element is None or element.text is None:
         return None
     text = element.text.strip()
@@ -129,14 +202,14 @@ def root_kind(path: Path) -> tuple[str, str, str]:
     if not data.strip():
         raise QuarantineError(f"{path.name}: the file is empty")
     try:
-        for _event, element in ET.iterparse(path, events=("start",)):
+        for _event, element in etree.iterparse(path, events=("start",), resolve_entities=False, no_network=True):
             if element.tag in ROOTS:
                 return ROOTS[element.tag]
             raise QuarantineError(
                 f"{path.name}: root element {element.tag} is not a UBL 2.1 Invoice or CreditNote "
                 "(namespace urn:oasis:names:specification:ubl:schema:xsd:Invoice-2 / CreditNote-2)"
             )
-    except ET.ParseError as error:
+    except etree.XMLSyntaxError as error:
         raise QuarantineError(f"{path.name}: not an XML document: {error}") from None
     raise QuarantineError(f"{path.name}: no root element")
 
@@ -144,7 +217,7 @@ def root_kind(path: Path) -> tuple[str, str, str]:
 def read_document(path: Path) -> UblDocument:
     """Everything the raw tables need from one UBL file; problems instead of exceptions past the root."""
     document_type, line_tag, quantity_tag = root_kind(path)
-    document = UblDocument(document_type)
+    document = UblDocument(document_type, line_tag, quantity_tag)
     data = path.read_bytes()
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         document.problems.append(
@@ -152,10 +225,11 @@ def read_document(path: Path) -> UblDocument:
         )
         return document
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as error:
-        line, column = error.position
-        document.problems.append(Problem("", "", f"not well-formed XML at line {line}, column {column}: {error}"))
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as error:
+        first = error.error_log[0]  # the message without libxml2's position suffix
+        reason = f"not well-formed XML at line {first.line}, column {first.column}: {first.message}"
+        document.problems.append(Problem("", "", reason))
         return document
     values: dict[str, str | None] = {}
     for column, path_ in DOCUMENT_PATHS.items():
@@ -182,28 +256,8 @@ def read_document(path: Path) -> UblDocument:
     references = [_text(e) for e in root.findall("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", NS)]
     values["billing_references"] = json.dumps([r for r in references if r], ensure_ascii=False) if references else None
     document.paths["billing_references"] = "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"
-    line_elements = root.findall(f"cac:{line_tag}", NS)
-    values["line_count"] = str(len(line_elements))
+    values["line_count"] = str(int(root.xpath(f"count(cac:{line_tag})", namespaces=NS)))
     document.paths["line_count"] = f"cac:{line_tag}"
     document.fields = values
-    for number, element in enumerate(line_elements, start=1):
-        prefix = f"cac:{line_tag}[{number}]/"
-        line: dict[str, str | None] = {}
-        paths: dict[str, str] = {}
-        for column, path_ in LINE_PATHS.items():
-            line[column] = _text(element.find(path_, NS))
-            paths[column] = prefix + path_
-        quantity = element.find(f"cbc:{quantity_tag}", NS)
-        line["quantity"] = _text(quantity)
-        line["unit_code"] = quantity.get("unitCode") if quantity is not None else None
-        paths["quantity"] = prefix + f"cbc:{quantity_tag}"
-        paths["unit_code"] = prefix + f"cbc:{quantity_tag}/@unitCode"
-        line["document_id"] = values["document_id"]
-        line["document_type"] = document_type
-        line["line_number"] = str(number)
-        paths["document_id"] = "cbc:ID"
-        paths["line_number"] = prefix.rstrip("/")
-        paths["document_type"] = "(root element)"
-        document.lines.append(line)
-        document.line_paths.append(paths)
+    document.root = root
     return document
