@@ -686,3 +686,16 @@ def test_a_bad_value_on_a_later_ubl_line_names_that_line(con, tmp_path):
         )
     ]
     assert con.execute("select count(*) from raw_ubl.invoice_lines").fetchone() == (0,)
+
+
+def test_a_ubl_invoice_with_an_embedded_pdf_over_ten_megabytes_loads(con, tmp_path):
+    attachment = (
+        "<cac:AdditionalDocumentReference><cbc:ID>F2024-17.pdf</cbc:ID><cac:Attachment>"
+        '<cbc:EmbeddedDocumentBinaryObject mimeCode="application/pdf" filename="F2024-17.pdf">'
+        + "JVBERi0x" * 1_500_000  # 12 MB of base64: libxml2 refuses a text over 10 MB unless told otherwise
+        + "</cbc:EmbeddedDocumentBinaryObject></cac:Attachment></cac:AdditionalDocumentReference>"
+    )
+    content = UBL.replace("  <cac:AccountingCustomerParty>", attachment + "\n  <cac:AccountingCustomerParty>")
+    result = load(con, write(tmp_path, "invoice_F2024-17.xml", content), tmp_path)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1, 0)
+    assert con.execute("select document_id, line_count from raw_ubl.invoices").fetchall() == [("F2024-17", 1)]

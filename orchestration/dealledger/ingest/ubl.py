@@ -105,8 +105,11 @@ LINE_COMPUTED = ("document_id", "document_type", "line_number", "quantity", "uni
 DOCUMENT_COLUMNS = frozenset(DOCUMENT_PATHS) | frozenset(DOCUMENT_COMPUTED)
 LINE_COLUMNS = frozenset(LINE_PATHS) | frozenset(LINE_COMPUTED)
 # Comments and processing instructions are dropped, as ElementTree did: a comment inside a value does not
-# cut its text. Entities are never expanded (a DTD rejects the document before it is parsed).
-_PARSER = etree.XMLParser(remove_comments=True, remove_pis=True, resolve_entities=False, no_network=True)
+# cut its text. Entities are never expanded (a DTD rejects the document before it is parsed), so libxml2's
+# limits for untrusted input can go: they refuse a text over 10 MB, and Peppol invoices embed their PDF.
+_PARSER = etree.XMLParser(
+    remove_comments=True, remove_pis=True, resolve_entities=False, no_network=True, huge_tree=True
+)
 
 
 @dataclass(frozen=True)
@@ -227,9 +230,12 @@ def read_document(path: Path) -> UblDocument:
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as error:
-        first = error.error_log[0]  # the message without libxml2's position suffix
-        reason = f"not well-formed XML at line {first.line}, column {first.column}: {first.message}"
-        document.problems.append(Problem("", "", reason))
+        # The log's first entry: where the parse went wrong, without libxml2's position suffix.
+        line, column, message = (*error.position, error.msg)
+        if error.error_log:
+            first = error.error_log[0]
+            line, column, message = first.line, first.column, first.message
+        document.problems.append(Problem("", "", f"not well-formed XML at line {line}, column {column}: {message}"))
         return document
     values: dict[str, str | None] = {}
     for column, path_ in DOCUMENT_PATHS.items():
