@@ -699,3 +699,43 @@ def test_a_ubl_invoice_with_an_embedded_pdf_over_ten_megabytes_loads(con, tmp_pa
     result = load(con, write(tmp_path, "invoice_F2024-17.xml", content), tmp_path)
     assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1, 0)
     assert con.execute("select document_id, line_count from raw_ubl.invoices").fetchall() == [("F2024-17", 1)]
+
+
+def test_ubl_values_are_an_elements_own_text_and_may_hold_a_carriage_return(con, tmp_path):
+    # A child element's text is not the value's (as ElementTree's `.text`, for the lines as for the
+    # document); a CR written as a character reference is text, in the first CSV record too.
+    content = (
+        UBL.replace("<cbc:ID>F2024-17</cbc:ID>", "<cbc:ID>F2024-17<x>-9</x></cbc:ID>")
+        .replace("Bakker BV", "Bakker&#13;BV")
+        .replace("<cbc:Name>Advies</cbc:Name>", "<cbc:Name>Ad&#13;vies <x>extra</x></cbc:Name>")
+        .replace(">2</cbc:InvoicedQuantity>", ">2<x>5</x></cbc:InvoicedQuantity>")
+    )
+    result = load(con, write(tmp_path, "invoice_F2024-17.xml", content), tmp_path)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1, 0)
+    assert con.execute("select document_id, customer_name from raw_ubl.invoices").fetchall() == [
+        ("F2024-17", "Bakker\rBV")
+    ]
+    assert con.execute("select document_id, item_name, quantity::varchar from raw_ubl.invoice_lines").fetchall() == [
+        ("F2024-17", "Ad\rvies", "2.0000")
+    ]
+
+
+def test_each_malformed_ubl_document_gets_its_own_parse_error(con, tmp_path):
+    # lxml's process-wide error log keeps every earlier file's errors: each reason must be its file's.
+    first = load(con, write(tmp_path, "invoice_1.xml", UBL.replace("Advies", "&#xFFFE;")), tmp_path)
+    second = load(con, write(tmp_path, "invoice_2.xml", UBL.replace("</cbc:Name></cac:Item>", "</cac:Item>")), tmp_path)
+    reasons = dict(con.execute("select source_file, reason from raw_meta.rejects").fetchall())
+    assert (first.rows_rejected, second.rows_rejected) == (1, 1)
+    assert reasons["invoice_1.xml"].startswith("not well-formed XML at line 19, column 33: xmlParseCharRef")
+    assert reasons["invoice_2.xml"].startswith("not well-formed XML at line 19, column 42: Opening and ending tag")
+
+
+def test_a_dtd_is_refused_in_any_encoding(con, tmp_path):
+    content = UBL_CASES["entity_expansion"].content.replace(
+        '<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>'
+    )
+    result = load(con, write(tmp_path, "invoice_F2024-17.xml", content.encode("utf-16")), tmp_path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (1, 0, 1)
+    assert con.execute("select column_name, reason from raw_meta.rejects").fetchall() == [
+        ("<!DOCTYPE>", "DTDs and entity declarations are not allowed in a UBL e-invoice")
+    ]

@@ -433,7 +433,8 @@ def stage_records(
     con: duckdb.DuckDBPyConnection, header: list[str], records: str, workdir: Path, name: str, *, trim: bool
 ) -> Staged:
     """CSV records (`_line`, `_row_number`, then one field per header column) into `_dl_read`, through a
-    temporary UTF-8 file. `trim`: the fields hold text as the XML had it (a document's lines), so white
+    temporary UTF-8 file, records ending at LF (a CR is text: DuckDB would take one in the first record for
+    the line ending). `trim`: the fields hold text as the XML had it (a document's lines), so white
     space around a value goes, as str.strip() takes it, and an empty value is null (a few milliseconds a
     file: DuckDB plans each expression, so records that need none skip them)."""
     target = workdir / f"{name}.csv"
@@ -446,7 +447,7 @@ def stage_records(
         f"""
         create or replace temp table _dl_read as
         select _line, _row_number{fields} from read_csv(
-            {sql_text(str(target))}, header = false, delim = ',', quote = '"', escape = '"',
+            {sql_text(str(target))}, header = false, new_line = '\\n', delim = ',', quote = '"', escape = '"',
             auto_detect = false, strict_mode = true, columns = {columns}}}
         )
         """

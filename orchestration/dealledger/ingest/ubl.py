@@ -10,12 +10,11 @@ column).
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -104,12 +103,6 @@ LINE_PATHS: dict[str, str] = {
 LINE_COMPUTED = ("document_id", "document_type", "line_number", "quantity", "unit_code")
 DOCUMENT_COLUMNS = frozenset(DOCUMENT_PATHS) | frozenset(DOCUMENT_COMPUTED)
 LINE_COLUMNS = frozenset(LINE_PATHS) | frozenset(LINE_COMPUTED)
-# Comments and processing instructions are dropped, as ElementTree did: a comment inside a value does not
-# cut its text. Entities are never expanded (a DTD rejects the document before it is parsed), so libxml2's
-# limits for untrusted input can go: they refuse a text over 10 MB, and Peppol invoices embed their PDF.
-_PARSER = etree.XMLParser(
-    remove_comments=True, remove_pis=True, resolve_entities=False, no_network=True, huge_tree=True
-)
 
 
 @dataclass(frozen=True)
@@ -131,15 +124,14 @@ class UblDocument:
 
     def row_csv(self, columns: list[str]) -> str:
         """The document's row as a CSV record: line 1, row 1, then the columns' values."""
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow([1, 1, *(self.fields.get(column) for column in columns)])
-        return buffer.getvalue()
+        return ",".join(["1", "1", *(_csv_field(self.fields.get(column)) for column in columns)]) + "\n"
 
     def lines_csv(self, columns: list[str]) -> str:
         """One CSV record per line (its number as line and row, then the columns' text), by the stylesheet."""
         assert self.root is not None, "a document with problems has no lines to read"
         stylesheet = _lines_stylesheet(tuple(columns), self.line_tag, self.quantity_tag)
-        return str(stylesheet(self.root, document_type=etree.XSLT.strparam(self.document_type)))
+        document = {"document_type": self.document_type, "document_id": self.fields.get("document_id") or ""}
+        return str(stylesheet(self.root, **{name: etree.XSLT.strparam(value) for name, value in document.items()}))
 
     def line_path(self, number: int, column: str) -> str:
         """The element a line's column comes from, for a ledger entry."""
@@ -148,6 +140,12 @@ class UblDocument:
         if column in below_line:
             return f"{line}/{below_line[column]}"
         return {"document_id": "cbc:ID", "document_type": "(root element)", "line_number": line}[column]
+
+
+def _csv_field(value: str | None) -> str:
+    """Quoted with its quotes doubled, as the stylesheet writes the lines' (so a CR in it stays text); a
+    missing value is an empty field, which DuckDB reads as null."""
+    return "" if value is None else '"' + value.replace('"', '""') + '"'
 
 
 def _line_paths(quantity_tag: str) -> dict[str, str]:
@@ -163,9 +161,13 @@ def _attribute(text: str) -> str:
 def _lines_stylesheet(columns: tuple[str, ...], line_tag: str, quantity_tag: str) -> etree.XSLT:
     """Every field quoted, its quotes doubled (EXSLT str:replace): DuckDB reads the text as strict CSV.
     The text is written as the XML holds it; staging trims it as the document's fields are."""
-    # column -> XPath from a line element: the line's own paths, and what every line repeats of its document
+    # column -> XPath from a line element: the line's own values, and what every line repeats of its
+    # document. A value is an element's text before its first child, as the document's (ElementTree's
+    # `.text`): `<cbc:Name>Foo <x>Bar</x></cbc:Name>` is "Foo" in both.
     expressions = {
-        **_line_paths(quantity_tag),
+        column: path if "/@" in path else f"({path})[1]/node()[1][self::text()]"
+        for column, path in _line_paths(quantity_tag).items()
+    } | {
         "document_id": "$document_id",
         "document_type": "$document_type",
         "line_number": "position()",
@@ -180,9 +182,8 @@ def _lines_stylesheet(columns: tuple[str, ...], line_tag: str, quantity_tag: str
         xmlns:cac="{CAC}" xmlns:cbc="{CBC}" xmlns:str="http://exslt.org/strings" extension-element-prefixes="str">
       <xsl:output method="text" encoding="utf-8"/>
       <xsl:param name="document_type"/>
+      <xsl:param name="document_id"/>
       <xsl:template match="/*">
-        <!-- Once: a path from the root inside the loop would scan every line for each line. -->
-        <xsl:variable name="document_id" select="string(cbc:ID)"/>
         <xsl:for-each select="cac:{line_tag}">
           <xsl:value-of select="position()"/><xsl:text>,</xsl:text><xsl:value-of select="position()"/>
           <xsl:text>,</xsl:text>{fields}<xsl:text>&#10;</xsl:text>
@@ -199,15 +200,25 @@ def _text(element: etree._Element | None) -> str | None:
     return text or None
 
 
-def root_kind(path: Path) -> tuple[str, str, str]:
-    """The document type of a UBL file from its root element, or QuarantineError for anything else."""
+class RootElement(NamedTuple):
+    document_type: str
+    line_tag: str
+    quantity_tag: str
+    has_doctype: bool  # a DOCTYPE came before it
+
+
+def root_element(path: Path) -> RootElement:
+    """The document type of a UBL file from its root element, or QuarantineError for anything else.
+
+    Only the file up to the root's start tag is parsed, so a DOCTYPE is seen, in any encoding, before any
+    entity it declares is used."""
     data = path.read_bytes()
     if not data.strip():
         raise QuarantineError(f"{path.name}: the file is empty")
     try:
         for _event, element in etree.iterparse(path, events=("start",), resolve_entities=False, no_network=True):
             if element.tag in ROOTS:
-                return ROOTS[element.tag]
+                return RootElement(*ROOTS[element.tag], has_doctype=bool(element.getroottree().docinfo.doctype))
             raise QuarantineError(
                 f"{path.name}: root element {element.tag} is not a UBL 2.1 Invoice or CreditNote "
                 "(namespace urn:oasis:names:specification:ubl:schema:xsd:Invoice-2 / CreditNote-2)"
@@ -219,22 +230,27 @@ def root_kind(path: Path) -> tuple[str, str, str]:
 
 def read_document(path: Path) -> UblDocument:
     """Everything the raw tables need from one UBL file; problems instead of exceptions past the root."""
-    document_type, line_tag, quantity_tag = root_kind(path)
+    document_type, line_tag, quantity_tag, has_doctype = root_element(path)
     document = UblDocument(document_type, line_tag, quantity_tag)
-    data = path.read_bytes()
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+    if has_doctype:
         document.problems.append(
             Problem("<!DOCTYPE>", "", "DTDs and entity declarations are not allowed in a UBL e-invoice")
         )
         return document
+    # Comments and processing instructions are dropped, as ElementTree did: a comment inside a value does
+    # not cut its text. There is no DTD, so no entity to expand, and libxml2's limits for untrusted input
+    # can go: they refuse a text over 10 MB, and Peppol invoices embed their PDF. A parser per document:
+    # its error log holds this document's errors only (lxml's global log keeps earlier files' too).
+    parser = etree.XMLParser(
+        remove_comments=True, remove_pis=True, resolve_entities=False, no_network=True, huge_tree=True
+    )
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(path.read_bytes(), parser)
     except etree.XMLSyntaxError as error:
-        # The log's first entry: where the parse went wrong, without libxml2's position suffix.
+        # The first error: where the parse went wrong, in libxml2's words without its position suffix.
         line, column, message = (*error.position, error.msg)
-        if error.error_log:
-            first = error.error_log[0]
-            line, column, message = first.line, first.column, first.message
+        if errors := parser.error_log.filter_from_errors():
+            line, column, message = errors[0].line, errors[0].column, errors[0].message
         document.problems.append(Problem("", "", f"not well-formed XML at line {line}, column {column}: {message}"))
         return document
     values: dict[str, str | None] = {}
