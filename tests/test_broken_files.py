@@ -688,7 +688,7 @@ def test_a_bad_value_on_a_later_ubl_line_names_that_line(con, tmp_path):
     assert con.execute("select count(*) from raw_ubl.invoice_lines").fetchone() == (0,)
 
 
-def test_a_ubl_invoice_with_an_embedded_pdf_over_ten_megabytes_loads(con, tmp_path):
+def test_a_ubl_invoice_with_an_embedded_pdf_over_ten_megabytes_and_a_long_line_note_loads(con, tmp_path):
     attachment = (
         "<cac:AdditionalDocumentReference><cbc:ID>F2024-17.pdf</cbc:ID><cac:Attachment>"
         '<cbc:EmbeddedDocumentBinaryObject mimeCode="application/pdf" filename="F2024-17.pdf">'
@@ -696,9 +696,12 @@ def test_a_ubl_invoice_with_an_embedded_pdf_over_ten_megabytes_loads(con, tmp_pa
         + "</cbc:EmbeddedDocumentBinaryObject></cac:Attachment></cac:AdditionalDocumentReference>"
     )
     content = UBL.replace("  <cac:AccountingCustomerParty>", attachment + "\n  <cac:AccountingCustomerParty>")
+    # and a line whose note is longer than the longest CSV record DuckDB reads unless told
+    content = content.replace("<cbc:ID>1</cbc:ID>", "<cbc:ID>1</cbc:ID><cbc:Note>" + "n" * 3_000_000 + "</cbc:Note>")
     result = load(con, write(tmp_path, "invoice_F2024-17.xml", content), tmp_path)
     assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1, 0)
     assert con.execute("select document_id, line_count from raw_ubl.invoices").fetchall() == [("F2024-17", 1)]
+    assert con.execute("select length(note) from raw_ubl.invoice_lines").fetchall() == [(3_000_000,)]
 
 
 def test_ubl_values_are_an_elements_own_text_and_may_hold_a_carriage_return(con, tmp_path):

@@ -425,6 +425,8 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Path, dialect: Dialect, wi
 
 # ------------------------------------------------- UBL: rows written as CSV records by ubl.py (one document)
 
+# DuckDB's default longest CSV record: a record may be longer here (one value of a UBL document can be).
+_DUCKDB_MAX_LINE_SIZE = 2_097_152
 # What Python's str.strip() removes, as ubl.py strips a document's own fields.
 _PYTHON_WHITESPACE = "".join(character for character in map(chr, range(0x3001)) if character.isspace())
 
@@ -448,7 +450,8 @@ def stage_records(
         create or replace temp table _dl_read as
         select _line, _row_number{fields} from read_csv(
             {sql_text(str(target))}, header = false, new_line = '\\n', delim = ',', quote = '"', escape = '"',
-            auto_detect = false, strict_mode = true, columns = {columns}}}
+            auto_detect = false, strict_mode = true, columns = {columns}}},
+            max_line_size = {max(_DUCKDB_MAX_LINE_SIZE, target.stat().st_size)}
         )
         """
     ).fetchone()
