@@ -1,16 +1,19 @@
-"""Reading JSON, Excel and UBL exports: dealledger's ingest of one file against a reader that checks nothing.
+"""Reading JSON, Excel and UBL exports: dealledger's ingest against a reader that checks nothing.
 
-    python -m benchmarks.readers --formats json,xlsx,ubl --rows 100000,1000000
+    python -m benchmarks.readers --formats json,xlsx,ubl,ubl_documents --rows 100000,1000000
 
 Generates one export per format and size: a Salesforce CLI data-tree export of opportunities
 (`{"records": [...]}`, ten fields, one nested object), an Excel sheet of invoices (the billing layout:
-fourteen columns, dates, date-times and amounts as typed cells) and a Peppol UBL invoice with that many
-lines (the rows of a UBL export are its lines). Each side runs in a process of its own whose memory is
-sampled. The ingest loads the file into a new build database (`load_export_file`: fields, cells in the
-dialect, typing, rejects, lineage). The baseline reads the same file into a table and checks nothing:
-DuckDB's `read_json`; fastexcel's sheet with the column types it infers for Excel; for UBL, which DuckDB
-cannot read, lxml's parse and a stylesheet of its own that writes six fields of each line as CSV for
-DuckDB. Prints wall time, peak memory, rows per second and the ingest's ratio to the baseline.
+fourteen columns, dates, date-times and amounts as typed cells), a Peppol UBL invoice with that many
+lines (the rows of a UBL export are its lines), and (`ubl_documents`) a folder of that many UBL invoices
+of one line each, a file each, as a Peppol access point delivers them. Each side runs in a process of
+its own whose memory is sampled. The ingest loads the export into a new build database
+(`load_export_file`: fields, cells in the dialect, typing, rejects, lineage; a folder of UBL documents
+together, with `load_ubl_documents`, as the ingest asset does). The baseline reads the same export into
+a table and checks nothing: DuckDB's `read_json`; fastexcel's sheet with the column types it infers for
+Excel; for UBL, which DuckDB cannot read, lxml's parse and a stylesheet of its own that writes six fields
+of each line as CSV for DuckDB. Prints wall time, peak memory, rows per second and the ingest's ratio to
+the baseline.
 """
 
 from __future__ import annotations
@@ -95,7 +98,7 @@ UBL_INVOICE = """<?xml version="1.0" encoding="UTF-8"?>
     xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
     xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
   <cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID>
-  <cbc:ID>F2024-0131</cbc:ID>
+  <cbc:ID>{document_id}</cbc:ID>
   <cbc:IssueDate>2024-01-31</cbc:IssueDate>
   <cbc:DueDate>2024-03-01</cbc:DueDate>
   <cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>
@@ -121,23 +124,36 @@ UBL_LINE = """  <cac:InvoiceLine>
 """
 
 
-def write_ubl_export(path: Path, rows: int, seed: int = 7) -> None:
-    rng = random.Random(seed)
-    lines, total = [], 0
-    for number in range(1, rows + 1):
+def _ubl_invoice(document_id: str, lines: int, rng: random.Random) -> str:
+    written, total = [], 0
+    for number in range(1, lines + 1):
         quantity, price = rng.randint(1, 40), rng.randint(50, 200)
         total += quantity * price
-        lines.append(
+        written.append(
             UBL_LINE.format(number=number, quantity=quantity, amount=quantity * price, item=number, price=price)
         )
-    path.write_text(UBL_INVOICE.format(total=total, lines="".join(lines)), encoding="utf-8")
+    return UBL_INVOICE.format(document_id=document_id, total=total, lines="".join(written))
 
 
-# format: (export file name, writer)
+def write_ubl_export(path: Path, rows: int, seed: int = 7) -> None:
+    path.write_text(_ubl_invoice("F2024-0131", rows, random.Random(seed)), encoding="utf-8")
+
+
+def write_ubl_documents(folder: Path, rows: int, seed: int = 7) -> None:
+    """`rows` invoices of one line each, a file each: what a Peppol access point delivers."""
+    rng = random.Random(seed)
+    folder.mkdir()
+    for number in range(rows):
+        invoice = _ubl_invoice(f"F{number:07d}", 1, rng)
+        (folder / f"invoice_{number:07d}_20240131.xml").write_text(invoice, encoding="utf-8")
+
+
+# format: (export file name, or folder of files, writer)
 EXPORTS: dict[str, tuple[str, Callable[[Path, int], None]]] = {
     "json": ("Opportunities_20240131.json", write_json_export),
     "xlsx": ("billing_invoices_20240131.xlsx", write_xlsx_export),
     "ubl": ("invoice_20240131.xml", write_ubl_export),
+    "ubl_documents": ("invoices_20240131", write_ubl_documents),
 }
 # The UBL baseline's stylesheet: six fields of every line, text as it is, quoted for CSV.
 UBL_LINES_AS_CSV = """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
@@ -159,11 +175,13 @@ UBL_LINES_AS_CSV = """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org
 
 
 def _read_baseline(con: duckdb.DuckDBPyConnection, export: Path) -> None:
-    if export.suffix == ".xml":
+    if export.suffix == ".xml" or export.is_dir():
         from lxml import etree
 
+        stylesheet = etree.XSLT(etree.XML(UBL_LINES_AS_CSV))
         lines = export.with_suffix(".csv")
-        lines.write_text(str(etree.XSLT(etree.XML(UBL_LINES_AS_CSV))(etree.parse(export))), encoding="utf-8")
+        documents = sorted(export.iterdir()) if export.is_dir() else [export]
+        lines.write_text("".join(str(stylesheet(etree.parse(document))) for document in documents), encoding="utf-8")
         con.execute(f"create table export as select * from read_csv('{lines}', header = false, all_varchar = true)")
         return
     if export.suffix == ".json":
@@ -186,13 +204,21 @@ def _child(side: str, export: Path, work_dir: Path) -> None:
             _read_baseline(con, export)
             return
         from dealledger.ingest.layouts import LAYOUTS, layout_for_file
-        from dealledger.ingest.loader import ensure_raw_tables, load_export_file
+        from dealledger.ingest.loader import ensure_raw_tables, load_export_file, load_ubl_documents
 
         ensure_raw_tables(con, LAYOUTS)
-        layout, export_date = layout_for_file(export)
-        result = load_export_file(con, export, layout, export_date, "benchmark", work_dir / "quarantine")
-        if result.status != "loaded" or result.rows_rejected:
-            raise SystemExit(f"{export.name}: {result.status}, {result.rows_rejected} rejected: {result.reason}")
+        files = [(path, *layout_for_file(path)) for path in (sorted(export.iterdir()) if export.is_dir() else [export])]
+        layout = files[0][1]
+        if export.is_dir():  # the UBL documents of a day, loaded together as the ingest asset does
+            documents = [(path, export_date) for path, _, export_date in files]
+            results = load_ubl_documents(con, documents, layout, "benchmark", work_dir / "quarantine")
+        else:
+            results = [load_export_file(con, export, layout, files[0][2], "benchmark", work_dir / "quarantine")]
+        for result in results:
+            if result.status != "loaded" or result.rows_rejected:
+                raise SystemExit(
+                    f"{result.source_file}: {result.status}, {result.rows_rejected} rejected: {result.reason}"
+                )
 
 
 def measure(file_format: str, rows: int, work_dir: Path) -> dict[str, dict[str, float]]:
@@ -206,7 +232,7 @@ def measure(file_format: str, rows: int, work_dir: Path) -> dict[str, dict[str, 
         # The ingest moves a file it quarantines: each side reads its own copy.
         copy = folder / side / export.name
         copy.parent.mkdir(exist_ok=True)
-        shutil.copyfile(export, copy)
+        (shutil.copytree if export.is_dir() else shutil.copyfile)(export, copy)
         command = [sys.executable, "-m", "benchmarks.readers", "--child", side, str(copy), str(copy.parent)]
         measured = run_measured(command, _environment(), folder / f"{side}.log")
         if measured.exit_code != 0:

@@ -217,15 +217,16 @@ def _exact_totals(file_format: str, export: Path) -> tuple:
     if file_format == "json":
         records = json.loads(export.read_text(encoding="utf-8"))["records"]
         return len(records), len({r["attributes"]["referenceId"] for r in records}), sum(r["IsWon"] for r in records)
-    if file_format == "ubl":
+    if file_format.startswith("ubl"):
+        cac = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
         cbc = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
-        lines = list(
-            ET.parse(export)
-            .getroot()
-            .iter("{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}InvoiceLine")
-        )
-        amounts = [Decimal(line.findtext(f"{cbc}LineExtensionAmount")) for line in lines]
-        return len(lines), len({line.findtext(f"{cbc}ID") for line in lines}), sum(amounts)
+        ids, amounts = [], []
+        for document in sorted(export.iterdir()) if export.is_dir() else [export]:
+            root = ET.parse(document).getroot()
+            for line in root.iter(f"{cac}InvoiceLine"):
+                ids.append((root.findtext(f"{cbc}ID"), line.findtext(f"{cbc}ID")))
+                amounts.append(Decimal(line.findtext(f"{cbc}LineExtensionAmount")))
+        return len(ids), len(set(ids)), sum(amounts)
     rows = list(openpyxl.load_workbook(export, read_only=True).active.iter_rows(min_row=2, values_only=True))
     return len(rows), len({row[0] for row in rows}), sum(Decimal(str(row[9])) for row in rows)
 
@@ -234,6 +235,8 @@ TOTALS_QUERIES = {
     "json": "select count(*), count(distinct id), count(*) filter (where is_won) from raw_salesforce.opportunities",
     "xlsx": "select count(*), count(distinct invoice_id), sum(net_amount) from raw_billing.invoices",
     "ubl": "select count(*), count(distinct line_id), sum(line_extension_amount) from raw_ubl.invoice_lines",
+    "ubl_documents": "select count(*), count(distinct (document_id, line_id)), sum(line_extension_amount) "
+    "from raw_ubl.invoice_lines",
 }
 
 

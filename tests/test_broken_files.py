@@ -19,9 +19,9 @@ import duckdb
 import openpyxl
 import pytest
 
-from dealledger.ingest import excel
+from dealledger.ingest import excel, ubl
 from dealledger.ingest.layouts import LAYOUTS, LAYOUTS_BY_KIND, layout_for_file
-from dealledger.ingest.loader import FileLoadResult, ensure_raw_tables, load_export_file
+from dealledger.ingest.loader import FileLoadResult, ensure_raw_tables, load_export_file, load_ubl_documents
 from dealledger.ingest.registry import registry_for
 from dealledger.ingest.spec import Dialect, FileSpec
 
@@ -742,3 +742,77 @@ def test_a_dtd_is_refused_in_any_encoding(con, tmp_path):
     assert con.execute("select column_name, reason from raw_meta.rejects").fetchall() == [
         ("<!DOCTYPE>", "DTDs and entity declarations are not allowed in a UBL e-invoice")
     ]
+
+
+def test_ubl_documents_loaded_together_are_each_accounted_for(con, tmp_path):
+    # One batch, in this order: a clean document; one whose second line does not parse; the first again
+    # under another name; a file that is no UBL; a truncated document; a clean document of three lines.
+    contents = {
+        "invoice_a.xml": UBL,
+        "invoice_b.xml": UBL_TEXT_LINES.replace(">1.5</cbc:InvoicedQuantity>", ">1,5</cbc:InvoicedQuantity>"),
+        "invoice_c.xml": UBL,
+        "invoice_d.xml": '<?xml version="1.0"?><order><id>1</id></order>',
+        "invoice_e.xml": UBL[: len(UBL) // 2],
+        "invoice_f.xml": UBL_TEXT_LINES.replace("F2024-17", "F2024-18"),
+    }
+    files = [(write(tmp_path, name, content), "2024-01-31") for name, content in contents.items()]
+    layout = LAYOUTS_BY_KIND["ubl_invoices"]
+    results = load_ubl_documents(con, files, layout, "load-1", tmp_path / "quarantine")
+    assert [(r.source_file, r.status, r.rows_read, r.rows_loaded, r.rows_rejected) for r in results] == [
+        ("invoice_a.xml", "loaded", 1, 1, 0),
+        ("invoice_b.xml", "loaded", 1, 0, 1),
+        ("invoice_c.xml", "skipped", 0, 0, 0),
+        ("invoice_d.xml", "quarantined", 0, 0, 0),
+        ("invoice_e.xml", "loaded", 1, 0, 1),
+        ("invoice_f.xml", "loaded", 1, 1, 0),
+    ]
+    assert con.execute(
+        "select _source_file, document_id, line_count, _row_number from raw_ubl.invoices order by all"
+    ).fetchall() == [("invoice_a.xml", "F2024-17", 1, 1), ("invoice_f.xml", "F2024-18", 3, 1)]
+    assert con.execute(
+        "select _source_file, document_id, line_number, _row_number, quantity::varchar, _export_date::varchar "
+        "from raw_ubl.invoice_lines order by all"
+    ).fetchall() == [
+        ("invoice_a.xml", "F2024-17", 1, 1, "2.0000", "2024-01-31"),
+        ("invoice_f.xml", "F2024-18", 1, 1, "2.0000", "2024-01-31"),
+        ("invoice_f.xml", "F2024-18", 2, 2, "1.5000", "2024-01-31"),
+        ("invoice_f.xml", "F2024-18", 3, 3, "1.0000", "2024-01-31"),
+    ]
+    rejects = con.execute("select source_file, line, column_name, reason from raw_meta.rejects order by all")
+    assert [(file, line, column, reason[:40]) for file, line, column, reason in rejects.fetchall()] == [
+        ("invoice_b.xml", 1, "cac:InvoiceLine[2]/cbc:InvoicedQuantity", "cac:InvoiceLine[2]/cbc:InvoicedQuantity:"),
+        ("invoice_e.xml", 1, "", "not well-formed XML at line 11, column 2"),
+    ]
+    ledger = con.execute("select source_file, status, rows_read, rows_loaded, rows_rejected from raw_meta.loaded_files")
+    assert sorted(ledger.fetchall()) == [
+        ("invoice_a.xml", "loaded", 1, 1, 0),
+        ("invoice_b.xml", "loaded", 1, 0, 1),
+        ("invoice_d.xml", "quarantined", 0, 0, 0),
+        ("invoice_e.xml", "loaded", 1, 0, 1),
+        ("invoice_f.xml", "loaded", 1, 1, 0),
+    ]
+
+
+def test_a_ubl_document_duckdb_cannot_stage_is_quarantined_alone(con, tmp_path, monkeypatch):
+    # Were a document's lines ever written as CSV that DuckDB cannot read, the batch is loaded file by
+    # file: that file is quarantined with DuckDB's reason, the others load.
+    lines_csv = ubl.UblDocument.lines_csv
+
+    def unreadable_for_f2024_18(document, columns, number, lines_before):
+        text = lines_csv(document, columns, number, lines_before)
+        return text + '1,1,1,"never closed\n' if document.fields["document_id"] == "F2024-18" else text
+
+    monkeypatch.setattr(ubl.UblDocument, "lines_csv", unreadable_for_f2024_18)
+    contents = {"invoice_a.xml": UBL, "invoice_b.xml": UBL.replace("F2024-17", "F2024-18")}
+    contents["invoice_c.xml"] = UBL.replace("F2024-17", "F2024-19")
+    files = [(write(tmp_path, name, content), "2024-01-31") for name, content in contents.items()]
+    results = load_ubl_documents(con, files, LAYOUTS_BY_KIND["ubl_invoices"], "load-1", tmp_path / "quarantine")
+    assert [(r.source_file, r.status, r.rows_loaded) for r in results] == [
+        ("invoice_a.xml", "loaded", 1),
+        ("invoice_b.xml", "quarantined", 0),
+        ("invoice_c.xml", "loaded", 1),
+    ]
+    assert results[1].reason.startswith("invoice_b.xml: cannot be read: Invalid Input Error: CSV Error")
+    assert (tmp_path / "quarantine" / "invoice_b.xml").exists()
+    documents = con.execute("select document_id from raw_ubl.invoices order by 1").fetchall()
+    assert documents == [("F2024-17",), ("F2024-19",)]

@@ -23,7 +23,14 @@ from dagster import (
 )
 
 from dealledger.ingest.layouts import LAYOUTS, ExportLayout, layout_for_file
-from dealledger.ingest.loader import FileLoadResult, ensure_raw_tables, load_export_file, loaded_hashes
+from dealledger.ingest.loader import (
+    FileLoadResult,
+    ensure_raw_tables,
+    is_ubl_file,
+    load_export_file,
+    load_ubl_documents,
+    loaded_hashes,
+)
 from dealledger.ingest.registry import Registry, registry_for
 from dealledger.resources import Warehouse
 
@@ -228,6 +235,14 @@ def _raw_table_result(
     )
 
 
+def _logged(context: AssetExecutionContext, result: FileLoadResult) -> FileLoadResult:
+    context.log.info(
+        f"{result.source_file}: {result.status}, {result.rows_loaded} loaded, "
+        f"{result.rows_rejected} rejected" + (f" ({result.reason})" if result.reason else "")
+    )
+    return result
+
+
 def build_ingest_assets(layouts: tuple[ExportLayout, ...] = LAYOUTS) -> AssetsDefinition:
     @multi_asset(
         name="ingest_exports",
@@ -253,18 +268,24 @@ def build_ingest_assets(layouts: tuple[ExportLayout, ...] = LAYOUTS) -> AssetsDe
             # Looked up once per run, not once per file: the layouts and mappings, and what was loaded before.
             registry = registry_for()
             loaded = loaded_hashes(con)
-            # One pass over the inbox, oldest export first, whatever kind each file is.
+            # One pass over the inbox, oldest export first, whatever kind each file is; UBL documents (one
+            # per file, often thousands) after it, loaded together.
+            documents: dict[str, tuple[ExportLayout, list[tuple[Path, str]]]] = {}
             for path, layout, export_date in inbox_files(warehouse.inbox_dir, registry):
                 if layout.kind not in results:
+                    continue
+                if is_ubl_file(path, layout, registry):
+                    documents.setdefault(layout.kind, (layout, []))[1].append((path, export_date))
                     continue
                 result = load_export_file(
                     con, path, layout, export_date, context.run.run_id, warehouse.quarantine_dir, registry, loaded
                 )
-                context.log.info(
-                    f"{result.source_file}: {result.status}, {result.rows_loaded} loaded, "
-                    f"{result.rows_rejected} rejected" + (f" ({result.reason})" if result.reason else "")
-                )
-                results[layout.kind].append(result)
+                results[layout.kind].append(_logged(context, result))
+            for layout, files in documents.values():
+                for result in load_ubl_documents(
+                    con, files, layout, context.run.run_id, warehouse.quarantine_dir, registry, loaded
+                ):
+                    results[layout.kind].append(_logged(context, result))
             for layout in selected:
                 yield _raw_table_result(con, warehouse, layout, results[layout.kind])
 

@@ -11,6 +11,9 @@
    rejects its row. Locale-parsed columns keep their text in `<column>__raw`.
 Every row read ends up either in the raw table or in `raw_meta.rejects` (file, content hash, line, column,
 raw line, reason); `raw_meta.loaded_files` keeps rows read = rows loaded + rows rejected per file.
+
+UBL files hold one document each and come by the thousand: `load_ubl_documents` loads many at once, the
+same steps run once for all of them (`load_export_file` of one UBL file is a batch of one).
 """
 
 from __future__ import annotations
@@ -19,15 +22,15 @@ import csv
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
 from dealledger.ingest import excel, json_records, readers, typed, ubl
 from dealledger.ingest.detect import HeaderMatch, match_header, spec_for_file
-from dealledger.ingest.readers import QuarantineError, first_line
+from dealledger.ingest.readers import QuarantineError, first_line, sql_text
 from dealledger.ingest.registry import Registry, registry_for
 from dealledger.ingest.spec import ExportLayout, FileSpec, LayoutConfigError
 
@@ -121,22 +124,19 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _record_file(
-    con: duckdb.DuckDBPyConnection,
-    result: FileLoadResult,
-    layout: ExportLayout,
-    export_date: str,
-    load_id: str,
-    spec: FileSpec | None,
-) -> None:
-    con.execute(
-        """
-        insert into raw_meta.loaded_files (
-            load_id, source_file, content_hash, export_kind, export_date, status, status_reason,
-            rows_read, rows_loaded, rows_rejected, loaded_at, file_spec, file_format, export_scope
-        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?, ?, ?)
-        """,
-        [
+class _LedgerEntry(NamedTuple):
+    result: FileLoadResult
+    layout: ExportLayout
+    export_date: str
+    spec: FileSpec | None
+
+
+def _record_files(con: duckdb.DuckDBPyConnection, entries: list[_LedgerEntry], load_id: str) -> None:
+    """One `raw_meta.loaded_files` row per entry, in one statement (thousands of UBL files load at once)."""
+    row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?, ?, ?)"
+    parameters = []
+    for result, layout, export_date, spec in entries:
+        parameters += [
             load_id,
             result.source_file,
             result.content_hash,
@@ -150,7 +150,15 @@ def _record_file(
             spec.label if spec else None,
             spec.format_for(result.source_file) if spec else None,
             spec.scope if spec else None,
-        ],
+        ]
+    con.execute(
+        f"""
+        insert into raw_meta.loaded_files (
+            load_id, source_file, content_hash, export_kind, export_date, status, status_reason,
+            rows_read, rows_loaded, rows_rejected, loaded_at, file_spec, file_format, export_scope
+        ) values {", ".join([row] * len(entries))}
+        """,
+        parameters,
     )
 
 
@@ -169,13 +177,40 @@ def _clear_temp(con: duckdb.DuckDBPyConnection) -> None:
     readers.drop_temp(con, tables, views)
 
 
-def _quarantine(path: Path, quarantine_dir: Path, digest: str, reason: str) -> None:
+def _quarantined(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    digest: str,
+    error: QuarantineError,
+    layout: ExportLayout,
+    export_date: str,
+    load_id: str,
+    quarantine_dir: Path,
+    spec: FileSpec,
+) -> FileLoadResult:
+    """Move the file to the quarantine folder, its reason beside it, and record it in the ledger."""
+    reason = str(error) if path.name in str(error) else f"{path.name}: {error}"
     quarantine_dir.mkdir(parents=True, exist_ok=True)
     target = quarantine_dir / path.name
     if target.exists():
         target = quarantine_dir / f"{path.stem}.{digest[:12]}{path.suffix}"
     shutil.move(path, target)
     target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+    result = FileLoadResult(path.name, digest, "quarantined", reason=reason)
+    _record_files(con, [_LedgerEntry(result, layout, export_date, spec)], load_id)
+    return result
+
+
+def is_ubl_file(path: Path, layout: ExportLayout, registry: Registry) -> bool:
+    """Whether `path` is read as a UBL document (load those with `load_ubl_documents`, together)."""
+    return _spec(path, layout, registry).format_for(path.name) == "ubl_xml"
+
+
+def _spec(path: Path, layout: ExportLayout, registry: Registry) -> FileSpec:
+    spec = spec_for_file(path, registry, kind=layout.kind)
+    if spec is None:
+        raise LayoutConfigError(f"{layout.raw_table} has no file spec to read {path.name} with")
+    return spec
 
 
 def load_export_file(
@@ -200,9 +235,9 @@ def load_export_file(
     digest = content_hash(path)
     if digest in loaded:
         return FileLoadResult(path.name, digest, "skipped")
-    spec = spec_for_file(path, registry, kind=layout.kind)
-    if spec is None:
-        raise LayoutConfigError(f"{layout.raw_table} has no file spec to read {path.name} with")
+    spec = _spec(path, layout, registry)
+    if spec.format_for(path.name) == "ubl_xml":
+        return load_ubl_documents(con, [(path, export_date)], layout, load_id, quarantine_dir, registry, loaded)[0]
 
     try:
         with tempfile.TemporaryDirectory(prefix="dealledger-ingest-") as workdir:
@@ -210,21 +245,17 @@ def load_export_file(
             # write, and never leaves a half-loaded file or an aborted transaction behind.
             try:
                 try:
-                    prepared = _prepare(con, path, layout, spec, Path(workdir), registry)
+                    prepared = _prepare(con, path, layout, spec, Path(workdir))
                 except (duckdb.Error, UnicodeError, csv.Error) as error:
                     # Whatever else stops the reading stops this file only, with the message, not the run.
                     message = first_line(error)
                     raise QuarantineError(f"{path.name}: cannot be read: {message}") from error
             except QuarantineError as error:
-                reason = str(error) if path.name in str(error) else f"{path.name}: {error}"
-                _quarantine(path, quarantine_dir, digest, reason)
-                result = FileLoadResult(path.name, digest, "quarantined", reason=reason)
-                _record_file(con, result, layout, export_date, load_id, spec)
-                return result
+                return _quarantined(con, path, digest, error, layout, export_date, load_id, quarantine_dir, spec)
             con.execute("begin transaction")
             try:
                 result = prepared.write(con, typed.Lineage(load_id, path.name, digest, export_date, spec.scope))
-                _record_file(con, result, layout, export_date, load_id, spec)
+                _record_files(con, [_LedgerEntry(result, layout, export_date, spec)], load_id)
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")
@@ -269,16 +300,9 @@ class _Prepared:
 
 
 def _prepare(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    layout: ExportLayout,
-    spec: FileSpec,
-    workdir: Path,
-    registry: Registry,
-) -> _Prepared | _PreparedUbl:
+    con: duckdb.DuckDBPyConnection, path: Path, layout: ExportLayout, spec: FileSpec, workdir: Path
+) -> _Prepared:
     file_format = spec.format_for(path.name)
-    if file_format == "ubl_xml":
-        return _prepare_ubl(con, path, layout, spec, workdir, registry)
     if file_format == "csv":
         header = readers.read_csv_header(path, spec.dialect)
         match = _checked_header(path, header, spec, layout)
@@ -340,74 +364,192 @@ def _positional_input(layout: ExportLayout, spec: FileSpec) -> typed.TypedInput:
 
 
 @dataclass
-class _PreparedUbl:
-    doc_input: typed.TypedInput | None
-    line_input: typed.TypedInput | None
+class _UblFile:
+    path: Path
+    digest: str
+    export_date: str
+    spec: FileSpec
+    document: ubl.UblDocument
     problems: list[ubl.Problem]
 
-    def write(self, con: duckdb.DuckDBPyConnection, lineage: typed.Lineage) -> FileLoadResult:
-        load_id, source_file, digest = lineage.file_key
-        if self.problems or self.doc_input is None or self.line_input is None:
+
+def load_ubl_documents(
+    con: duckdb.DuckDBPyConnection,
+    files: list[tuple[Path, str]],
+    layout: ExportLayout,
+    load_id: str,
+    quarantine_dir: Path,
+    registry: Registry | None = None,
+    loaded: set[str] | None = None,
+) -> list[FileLoadResult]:
+    """Load UBL files (path, export date), one document each, together: the statements that stage, type
+    and insert them run once for all of them, not once per file. Returns one result per file, in order.
+
+    A document still loads whole, with its lines, or is one rejected row with a ledger entry per problem;
+    a file that is not a UBL document is quarantined, as `load_export_file` does. The writes of all the
+    documents are one transaction."""
+    registry = registry or registry_for()
+    loaded = loaded_hashes(con) if loaded is None else loaded
+    lines_layout = _ubl_lines_layout(layout, registry)
+    results: dict[int, FileLoadResult] = {}
+    batch: dict[int, _UblFile] = {}
+    digests: set[str] = set()
+    for index, (path, export_date) in enumerate(files):
+        digest = content_hash(path)
+        if digest in loaded or digest in digests:
+            results[index] = FileLoadResult(path.name, digest, "skipped")
+            continue
+        spec = _spec(path, layout, registry)
+        try:
+            document = ubl.read_document(path)
+        except QuarantineError as error:
+            results[index] = _quarantined(con, path, digest, error, layout, export_date, load_id, quarantine_dir, spec)
+            continue
+        digests.add(digest)
+        problems = list(document.problems)
+        for column in (c for c in layout.column_specs if c.required and document.root is not None):
+            if document.fields.get(column.name) is None:
+                element = document.paths.get(column.name, column.name)
+                problems.append(ubl.Problem(element, "", f"required element {element} is missing or empty"))
+        batch[index] = _UblFile(path, digest, export_date, spec, document, problems)
+    if batch:
+        results |= _load_ubl_batch(con, batch, (layout, lines_layout), load_id, quarantine_dir, registry, loaded)
+    return [results[index] for index in range(len(files))]
+
+
+def _load_ubl_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: dict[int, _UblFile],
+    layouts: tuple[ExportLayout, ExportLayout],
+    load_id: str,
+    quarantine_dir: Path,
+    registry: Registry,
+    loaded: set[str],
+) -> dict[int, FileLoadResult]:
+    """The documents of `batch` (no file twice), with their lines (`layouts`: documents, lines)."""
+    layout, lines_layout = layouts
+    if len({file.spec.dialect for file in batch.values()}) > 1:
+        raise LayoutConfigError(f"{layout.raw_table}: every file spec of a UBL layout must have the same dialect")
+    spec = next(iter(batch.values())).spec
+    documents, lines = _positional_input(layout, spec), _positional_input(lines_layout, spec)
+    try:
+        try:
+            with tempfile.TemporaryDirectory(prefix="dealledger-ingest-") as workdir:
+                _stage_ubl(con, batch, documents, lines, Path(workdir))
+        except duckdb.Error as error:  # before any write: a file DuckDB cannot read stops that file only
+            if len(batch) == 1:
+                (index, file), reason = next(iter(batch.items())), f"cannot be read: {first_line(error)}"
+                path, digest, date, spec = file.path, file.digest, file.export_date, file.spec
+                failure = QuarantineError(reason)
+                return {index: _quarantined(con, path, digest, failure, layout, date, load_id, quarantine_dir, spec)}
+            _clear_temp(con)
+            return {
+                index: load_ubl_documents(
+                    con, [(file.path, file.export_date)], layout, load_id, quarantine_dir, registry, loaded
+                )[0]
+                for index, file in batch.items()
+            }
+        results = _write_ubl(con, batch, documents, lines, load_id)
+    finally:
+        _clear_temp(con)
+    loaded.update(file.digest for file in batch.values())
+    return results
+
+
+def _stage_ubl(
+    con: duckdb.DuckDBPyConnection,
+    batch: dict[int, _UblFile],
+    documents: typed.TypedInput,
+    lines: typed.TypedInput,
+    workdir: Path,
+) -> None:
+    """The documents that parsed, and their lines, as typed rows (`_dl_doc_parsed`, `_dl_line_parsed`);
+    every value that does not parse becomes a problem of its document."""
+    readable = {index: file for index, file in batch.items() if file.document.root is not None}
+    columns = list(documents.layout.column_names)
+    rows = "".join(file.document.row_csv(columns, index) for index, file in readable.items())
+    readers.stage_records(con, columns, rows, workdir, "documents", trim=False)
+    typed.parse_rows(con, documents, "_dl_doc", materialize=True, carried=("_document",))
+    columns = list(lines.layout.column_names)
+    records, lines_before = [], 0
+    for index, file in readable.items():
+        records.append(file.document.lines_csv(columns, index, lines_before))
+        lines_before += file.document.line_count
+    readers.stage_records(con, columns, "".join(records), workdir, "lines", trim=True)
+    typed.parse_rows(con, lines, "_dl_line", materialize=True, carried=("_document",))
+    for prefix in ("_dl_doc", "_dl_line"):
+        failures = con.execute(
+            f"""
+            select p._document, p._row_number, f.column_name, f.reason, f.value
+            from {prefix}_failures as f join {prefix}_parsed as p on p._line = f.line
+            order by p._document, p._row_number, f.column_name
+            """
+        ).fetchall()
+        for index, row_number, column, reason, value in failures:
+            document = batch[index].document
+            element = (
+                document.paths.get(column, column) if prefix == "_dl_doc" else document.line_path(row_number, column)
+            )
+            batch[index].problems.append(ubl.Problem(element, value or "", f"{element}: {reason}"))
+
+
+def _write_ubl(
+    con: duckdb.DuckDBPyConnection,
+    batch: dict[int, _UblFile],
+    documents: typed.TypedInput,
+    lines: typed.TypedInput,
+    load_id: str,
+) -> dict[int, FileLoadResult]:
+    """Each document without a problem into the raw tables, with its lines; each other one as one rejected
+    row; every file in the ledger. One transaction."""
+    clean = {index: file for index, file in batch.items() if not file.problems}
+    files = ", ".join(
+        f"({index}, {sql_text(load_id)}, {sql_text(file.path.name)}, {sql_text(file.digest)}, "
+        f"{sql_text(file.export_date)}, {sql_text(file.spec.scope)})"
+        for index, file in clean.items()
+    )
+    con.execute(
+        "create or replace temp table _dl_ubl_files (_document bigint, load_id varchar, source_file varchar, "
+        "content_hash varchar, export_date varchar, export_scope varchar)"
+    )
+    if files:
+        con.execute(f"insert into _dl_ubl_files values {files}")
+    rejects = [
+        [load_id, file.path.name, file.digest, problem.column_name, problem.raw[:RAW_LINE_LIMIT], problem.reason]
+        for file in batch.values()
+        for problem in file.problems
+    ]
+    results = {
+        index: FileLoadResult(
+            file.path.name, file.digest, "loaded", 1, 0 if file.problems else 1, 1 if file.problems else 0
+        )
+        for index, file in batch.items()
+    }
+    con.execute("begin transaction")
+    try:
+        if rejects:
             con.executemany(
                 "insert into raw_meta.rejects (load_id, source_file, content_hash, line, column_name, raw_line, "
                 "reason) values (?, ?, ?, 1, ?, ?, ?)",
-                [
-                    [load_id, source_file, digest, p.column_name, p.raw[:RAW_LINE_LIMIT], p.reason]
-                    for p in self.problems
-                ],
+                rejects,
             )
-            return FileLoadResult(source_file, digest, "loaded", 1, 0, 1)
-        # Any failure made the document a problem above: what is left parsed cleanly.
-        loaded = typed.insert_rows(con, self.doc_input, lineage, "_dl_doc", has_failures=False)
-        typed.insert_rows(con, self.line_input, lineage, "_dl_line", has_failures=False)
-        return FileLoadResult(source_file, digest, "loaded", 1, loaded, 0)
+        # Every document that reached here parsed cleanly: no anti join with the failures.
+        inserted = typed.insert_rows(con, documents, "_dl_ubl_files", "_dl_doc", has_failures=False)
+        typed.insert_rows(con, lines, "_dl_ubl_files", "_dl_line", has_failures=False)
+        if inserted != len(clean):  # the invariant every file must satisfy: 1 read = loaded + rejected
+            raise RuntimeError(f"{len(clean)} UBL documents without a problem, {inserted} inserted")
+        entries = [_LedgerEntry(results[i], documents.layout, file.export_date, file.spec) for i, file in batch.items()]
+        _record_files(con, entries, load_id)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return results
 
 
-def _prepare_ubl(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    layout: ExportLayout,
-    spec: FileSpec,
-    workdir: Path,
-    registry: Registry,
-) -> _PreparedUbl:
-    """One document: its row and its lines load together, or the document is one rejected row."""
+def _ubl_lines_layout(layout: ExportLayout, registry: Registry) -> ExportLayout:
+    """The layout the lines of `layout`'s documents load into, both checked against what ubl.py extracts."""
     lines_layout = next(candidate for candidate in registry.layouts if candidate.loaded_with == layout.kind)
-    _check_ubl_columns(layout, lines_layout)
-    document = ubl.read_document(path)
-    problems = list(document.problems)
-    if problems:
-        return _PreparedUbl(None, None, problems)
-    for column in (c for c in layout.column_specs if c.required):
-        if document.fields.get(column.name) is None:
-            element = document.paths.get(column.name, column.name)
-            problems.append(ubl.Problem(element, "", f"required element {element} is missing or empty"))
-    doc_input = _positional_input(layout, spec)
-    row = document.row_csv(layout.column_names)
-    readers.stage_records(con, layout.column_names, row, workdir, "document", trim=False)
-    typed.parse_rows(con, doc_input, "_dl_doc", materialize=True)
-    problems += _typed_problems(con, "_dl_doc", lambda _line, column: document.paths.get(column, column))
-    line_input = _positional_input(lines_layout, spec)
-    lines = document.lines_csv(lines_layout.column_names)
-    readers.stage_records(con, lines_layout.column_names, lines, workdir, "lines", trim=True)
-    typed.parse_rows(con, line_input, "_dl_line", materialize=True)
-    problems += _typed_problems(con, "_dl_line", document.line_path)
-    return _PreparedUbl(doc_input, line_input, problems)
-
-
-def _typed_problems(
-    con: duckdb.DuckDBPyConnection, prefix: str, path_of: Callable[[int, str], str]
-) -> list[ubl.Problem]:
-    problems = []
-    for line, column, reason, value in con.execute(
-        f"select line, column_name, reason, value from {prefix}_failures order by line, column_name"
-    ).fetchall():
-        element = path_of(line, column)
-        problems.append(ubl.Problem(element, value or "", f"{element}: {reason}"))
-    return problems
-
-
-def _check_ubl_columns(layout: ExportLayout, lines_layout: ExportLayout) -> None:
     for table, expected in ((layout, ubl.DOCUMENT_COLUMNS), (lines_layout, ubl.LINE_COLUMNS)):
         if set(table.column_names) != set(expected):
             raise LayoutConfigError(
@@ -415,6 +557,7 @@ def _check_ubl_columns(layout: ExportLayout, lines_layout: ExportLayout) -> None
                 f"missing {sorted(set(expected) - set(table.column_names))}, "
                 f"unknown {sorted(set(table.column_names) - set(expected))}"
             )
+    return lines_layout
 
 
 __all__ = [
@@ -422,6 +565,8 @@ __all__ = [
     "HeaderMismatchError",
     "content_hash",
     "ensure_raw_tables",
+    "is_ubl_file",
     "load_export_file",
+    "load_ubl_documents",
     "loaded_hashes",
 ]

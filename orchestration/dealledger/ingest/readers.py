@@ -204,6 +204,7 @@ STAGE_TABLES = (
     "_dl_sheet",  # excel.py
     "_dl_json_records",  # json_records.py
     "_dl_json_checked",
+    "_dl_ubl_files",  # loader.load_ubl_documents
 )
 
 
@@ -434,7 +435,8 @@ _PYTHON_WHITESPACE = "".join(character for character in map(chr, range(0x3001)) 
 def stage_records(
     con: duckdb.DuckDBPyConnection, header: list[str], records: str, workdir: Path, name: str, *, trim: bool
 ) -> Staged:
-    """CSV records (`_line`, `_row_number`, then one field per header column) into `_dl_read`, through a
+    """CSV records (`_document`, `_line`, `_row_number`, then one field per header column) of UBL documents
+    staged together into `_dl_read`, through a
     temporary UTF-8 file, records ending at LF (a CR is text: DuckDB would take one in the first record for
     the line ending). `trim`: the fields hold text as the XML had it (a document's lines), so white
     space around a value goes, as str.strip() takes it, and an empty value is null (a few milliseconds a
@@ -442,13 +444,14 @@ def stage_records(
     target = workdir / f"{name}.csv"
     target.write_text(records, encoding="utf-8")
     width = len(header)
-    columns = "{'_line': 'bigint', '_row_number': 'bigint'" + "".join(f", 'c{i}': 'varchar'" for i in range(width))
+    columns = "{'_document': 'bigint', '_line': 'bigint', '_row_number': 'bigint'"
+    columns += "".join(f", 'c{i}': 'varchar'" for i in range(width))
     whitespace = sql_text(_PYTHON_WHITESPACE)
     fields = "".join(f", nullif(trim(c{i}, {whitespace}), '') as c{i}" if trim else f", c{i}" for i in range(width))
     (rows,) = con.execute(
         f"""
         create or replace temp table _dl_read as
-        select _line, _row_number{fields} from read_csv(
+        select _document, _line, _row_number{fields} from read_csv(
             {sql_text(str(target))}, header = false, new_line = '\\n', delim = ',', quote = '"', escape = '"',
             auto_detect = false, strict_mode = true, columns = {columns}}},
             max_line_size = {max(_DUCKDB_MAX_LINE_SIZE, target.stat().st_size)}

@@ -39,14 +39,15 @@ class Lineage(NamedTuple):
         return self.load_id, self.source_file, self.content_hash
 
 
-# Each lineage column's value in insert_rows: a Lineage field bound by name, or the row's own number.
-LINEAGE_VALUES = {
-    "_source_file": "$source_file",
-    "_content_hash": "$content_hash",
+# Each lineage column's value in insert_rows, from a Lineage field (bound by name, or a column of the files
+# table the rows are joined to), or the row's own number.
+_LINEAGE_VALUES = {
+    "_source_file": "{}source_file",
+    "_content_hash": "{}content_hash",
     "_row_number": "_row_number",
-    "_load_id": "$load_id",
-    "_export_date": "cast($export_date as date)",
-    "_export_scope": "$export_scope",
+    "_load_id": "{}load_id",
+    "_export_date": "cast({}export_date as date)",
+    "_export_scope": "{}export_scope",
 }
 
 
@@ -172,14 +173,19 @@ def _staged_text(position: int | None, dialect: Dialect) -> str:
 
 
 def parse_rows(
-    con: duckdb.DuckDBPyConnection, typed: TypedInput, prefix: str = "_dl", materialize: bool = False
+    con: duckdb.DuckDBPyConnection,
+    typed: TypedInput,
+    prefix: str = "_dl",
+    materialize: bool = False,
+    carried: tuple[str, ...] = (),
 ) -> int:
     """Create `<prefix>_parsed` (typed values, texts, flags) and `<prefix>_failures` (line, column, reason);
     returns the number of failures.
 
     `<prefix>_parsed` is a view over `_dl_read` (parsing twice is cheaper than writing every row once
-    more) unless `materialize`, for callers that stage another file into `_dl_read` before inserting."""
-    select = ["_line", "_row_number"]
+    more) unless `materialize`, for callers that stage another file into `_dl_read` before inserting.
+    `carried`: columns of `_dl_read` that it keeps as they are (UBL's `_document`)."""
+    select = ["_line", "_row_number", *carried]
     if len(typed.header) >= 2 and all(typed.header):
         repeated = " and ".join(f"c{i} = {sql_text(name)}" for i, name in enumerate(typed.header))
         select.append(f"coalesce({repeated}, false) as _is_header")
@@ -275,18 +281,22 @@ def record_failures(
 def insert_rows(
     con: duckdb.DuckDBPyConnection,
     typed: TypedInput,
-    lineage: Lineage,
+    lineage: Lineage | str,
     prefix: str = "_dl",
     *,
     has_failures: bool,
 ) -> int:
     """Insert every parsed row without a failure into the raw table; returns the rows inserted.
 
+    `lineage`: the file's, or the name of a table of files (`_document` and the Lineage fields) that the
+    rows are joined to on `_document`, when the rows are of many files (UBL documents): a row whose
+    document is not in it is not inserted.
     `has_failures`: whether `<prefix>_failures` has rows (parse_rows counted them), else no anti join."""
     layout = typed.layout
     targets = [*layout.column_names, *(name for name, _ in LINEAGE_COLUMNS)]
     values = [f"p{index}" for index in range(len(typed.sources))]
-    values += [LINEAGE_VALUES[name] for name, _ in LINEAGE_COLUMNS]
+    field = "$" if isinstance(lineage, Lineage) else "files."
+    values += [_LINEAGE_VALUES[name].format(field) for name, _ in LINEAGE_COLUMNS]
     for index, source in enumerate(typed.sources):
         if is_locale_parsed(source.column.type):
             targets.append(f"{source.column.name}{RAW_TEXT_SUFFIX}")
@@ -296,11 +306,13 @@ def insert_rows(
         values.append("_extra_json")
     if has_failures:
         source = f"from {prefix}_parsed as p anti join {prefix}_failures as f on f.line = p._line order by p._line"
-    else:
+    elif isinstance(lineage, Lineage):
         source = f"from {prefix}_parsed"  # in file order already
+    else:
+        source = f"from {prefix}_parsed join {lineage} as files using (_document) order by _line"
+    parameters = lineage._asdict() if isinstance(lineage, Lineage) else None
     row = con.execute(
-        f"insert into {layout.raw_table} ({', '.join(targets)}) select {', '.join(values)} {source}",
-        lineage._asdict(),
+        f"insert into {layout.raw_table} ({', '.join(targets)}) select {', '.join(values)} {source}", parameters
     ).fetchone()
     return int(row[0]) if row else 0
 

@@ -122,16 +122,24 @@ class UblDocument:
     problems: list[Problem] = field(default_factory=list)
     root: etree._Element | None = None
 
-    def row_csv(self, columns: list[str]) -> str:
-        """The document's row as a CSV record: line 1, row 1, then the columns' values."""
-        return ",".join(["1", "1", *(_csv_field(self.fields.get(column)) for column in columns)]) + "\n"
+    @property
+    def line_count(self) -> int:
+        return int(self.fields.get("line_count") or 0)
 
-    def lines_csv(self, columns: list[str]) -> str:
-        """One CSV record per line (its number as line and row, then the columns' text), by the stylesheet."""
+    def row_csv(self, columns: list[str], number: int) -> str:
+        """The document's row as a CSV record: `number` (its place among the documents staged together) as
+        document and line, row 1, then the columns' values."""
+        values = (_csv_field(self.fields.get(column)) for column in columns)
+        return ",".join([str(number), str(number), "1", *values]) + "\n"
+
+    def lines_csv(self, columns: list[str], number: int, lines_before: int) -> str:
+        """One CSV record per line, by the stylesheet: the document's `number`, the line's place among all
+        the lines staged together (after `lines_before`), its number in the document, the columns' text."""
         assert self.root is not None, "a document with problems has no lines to read"
         stylesheet = _lines_stylesheet(tuple(columns), self.line_tag, self.quantity_tag)
-        document = {"document_type": self.document_type, "document_id": self.fields.get("document_id") or ""}
-        return str(stylesheet(self.root, **{name: etree.XSLT.strparam(value) for name, value in document.items()}))
+        text = {"document_type": self.document_type, "document_id": self.fields.get("document_id") or ""}
+        parameters = {name: etree.XSLT.strparam(value) for name, value in text.items()}
+        return str(stylesheet(self.root, number=str(number), lines_before=str(lines_before), **parameters))
 
     def line_path(self, number: int, column: str) -> str:
         """The element a line's column comes from, for a ledger entry."""
@@ -183,9 +191,12 @@ def _lines_stylesheet(columns: tuple[str, ...], line_tag: str, quantity_tag: str
       <xsl:output method="text" encoding="utf-8"/>
       <xsl:param name="document_type"/>
       <xsl:param name="document_id"/>
+      <xsl:param name="number"/>
+      <xsl:param name="lines_before"/>
       <xsl:template match="/*">
         <xsl:for-each select="cac:{line_tag}">
-          <xsl:value-of select="position()"/><xsl:text>,</xsl:text><xsl:value-of select="position()"/>
+          <xsl:value-of select="$number"/><xsl:text>,</xsl:text>
+          <xsl:value-of select="$lines_before + position()"/><xsl:text>,</xsl:text><xsl:value-of select="position()"/>
           <xsl:text>,</xsl:text>{fields}<xsl:text>&#10;</xsl:text>
         </xsl:for-each>
       </xsl:template>
