@@ -19,7 +19,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from dealledger.ingest import excel, ubl
+from dealledger.ingest import excel, loader, ubl
 from dealledger.ingest.layouts import LAYOUTS, LAYOUTS_BY_KIND, layout_for_file
 from dealledger.ingest.loader import FileLoadResult, ensure_raw_tables, load_export_file, load_ubl_documents
 from dealledger.ingest.registry import registry_for
@@ -744,9 +744,12 @@ def test_a_dtd_is_refused_in_any_encoding(con, tmp_path):
     ]
 
 
-def test_ubl_documents_loaded_together_are_each_accounted_for(con, tmp_path):
-    # One batch, in this order: a clean document; one whose second line does not parse; the first again
-    # under another name; a file that is no UBL; a truncated document; a clean document of three lines.
+@pytest.mark.parametrize("batch", [loader.UBL_BATCH, 2])
+def test_ubl_documents_loaded_together_are_each_accounted_for(con, tmp_path, monkeypatch, batch):
+    # In this order: a clean document; one whose second line does not parse; the first again under another
+    # name; a file that is no UBL; a truncated document; a clean document of three lines. In one batch, and
+    # in batches of two (the repeated file in another batch than the first).
+    monkeypatch.setattr(loader, "UBL_BATCH", batch)
     contents = {
         "invoice_a.xml": UBL,
         "invoice_b.xml": UBL_TEXT_LINES.replace(">1.5</cbc:InvoicedQuantity>", ">1,5</cbc:InvoicedQuantity>"),

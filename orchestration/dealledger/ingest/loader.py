@@ -64,6 +64,9 @@ BOOKKEEPING_COLUMNS = {
     "raw_meta.loaded_files": (("file_spec", "varchar"), ("file_format", "varchar"), ("export_scope", "varchar")),
 }
 RAW_LINE_LIMIT = 10_000
+# UBL documents loaded together at most (each keeps its fields and element paths until its batch is
+# written: about 20 KB, so some 100 MB a batch).
+UBL_BATCH = 5_000
 # The typed pass's prefixes and whether each materializes its parsed rows (UBL stages two files).
 _TYPED_STAGES = (("_dl", False), ("_dl_doc", True), ("_dl_line", True))
 
@@ -373,6 +376,27 @@ class _UblFile:
     problems: list[ubl.Problem]
 
 
+class _UblRecords:
+    """The CSV records of the documents read so far and of their lines, written as each document is read,
+    so that a batch holds no parsed document in memory."""
+
+    def __init__(self, folder: Path, layouts: tuple[ExportLayout, ExportLayout]) -> None:
+        self.documents, self.lines = folder / "documents.csv", folder / "lines.csv"
+        self._columns = [list(layout.column_names) for layout in layouts]
+        self._lines_before = 0
+        self.documents.touch()
+        self.lines.touch()
+
+    def add(self, number: int, document: ubl.UblDocument) -> None:
+        documents_columns, lines_columns = self._columns
+        with self.documents.open("a", encoding="utf-8") as handle:
+            handle.write(document.row_csv(documents_columns, number))
+        with self.lines.open("a", encoding="utf-8") as handle:
+            handle.write(document.lines_csv(lines_columns, number, self._lines_before))
+        self._lines_before += document.line_count
+        document.root = None
+
+
 def load_ubl_documents(
     con: duckdb.DuckDBPyConnection,
     files: list[tuple[Path, str]],
@@ -386,40 +410,55 @@ def load_ubl_documents(
     and insert them run once for all of them, not once per file. Returns one result per file, in order.
 
     A document still loads whole, with its lines, or is one rejected row with a ledger entry per problem;
-    a file that is not a UBL document is quarantined, as `load_export_file` does. The writes of all the
-    documents are one transaction."""
+    a file that is not a UBL document is quarantined, as `load_export_file` does. The writes of each
+    `UBL_BATCH` documents are one transaction."""
     registry = registry or registry_for()
     loaded = loaded_hashes(con) if loaded is None else loaded
-    lines_layout = _ubl_lines_layout(layout, registry)
+    if len(files) > UBL_BATCH:
+        return [
+            result
+            for start in range(0, len(files), UBL_BATCH)
+            for result in load_ubl_documents(
+                con, files[start : start + UBL_BATCH], layout, load_id, quarantine_dir, registry, loaded
+            )
+        ]
+    layouts = (layout, _ubl_lines_layout(layout, registry))
     results: dict[int, FileLoadResult] = {}
     batch: dict[int, _UblFile] = {}
     digests: set[str] = set()
-    for index, (path, export_date) in enumerate(files):
-        digest = content_hash(path)
-        if digest in loaded or digest in digests:
-            results[index] = FileLoadResult(path.name, digest, "skipped")
-            continue
-        spec = _spec(path, layout, registry)
-        try:
-            document = ubl.read_document(path)
-        except QuarantineError as error:
-            results[index] = _quarantined(con, path, digest, error, layout, export_date, load_id, quarantine_dir, spec)
-            continue
-        digests.add(digest)
-        problems = list(document.problems)
-        for column in (c for c in layout.column_specs if c.required and document.root is not None):
-            if document.fields.get(column.name) is None:
-                element = document.paths.get(column.name, column.name)
-                problems.append(ubl.Problem(element, "", f"required element {element} is missing or empty"))
-        batch[index] = _UblFile(path, digest, export_date, spec, document, problems)
-    if batch:
-        results |= _load_ubl_batch(con, batch, (layout, lines_layout), load_id, quarantine_dir, registry, loaded)
+    with tempfile.TemporaryDirectory(prefix="dealledger-ingest-") as workdir:
+        records = _UblRecords(Path(workdir), layouts)
+        for index, (path, export_date) in enumerate(files):
+            digest = content_hash(path)
+            if digest in loaded or digest in digests:
+                results[index] = FileLoadResult(path.name, digest, "skipped")
+                continue
+            spec = _spec(path, layout, registry)
+            try:
+                document = ubl.read_document(path)
+            except QuarantineError as error:
+                results[index] = _quarantined(
+                    con, path, digest, error, layout, export_date, load_id, quarantine_dir, spec
+                )
+                continue
+            digests.add(digest)
+            problems = list(document.problems)
+            if document.root is not None:
+                for column in (c for c in layout.column_specs if c.required):
+                    if document.fields.get(column.name) is None:
+                        element = document.paths.get(column.name, column.name)
+                        problems.append(ubl.Problem(element, "", f"required element {element} is missing or empty"))
+                records.add(index, document)
+            batch[index] = _UblFile(path, digest, export_date, spec, document, problems)
+        if batch:
+            results |= _load_ubl_batch(con, batch, records, layouts, load_id, quarantine_dir, registry, loaded)
     return [results[index] for index in range(len(files))]
 
 
 def _load_ubl_batch(
     con: duckdb.DuckDBPyConnection,
     batch: dict[int, _UblFile],
+    records: _UblRecords,
     layouts: tuple[ExportLayout, ExportLayout],
     load_id: str,
     quarantine_dir: Path,
@@ -434,8 +473,7 @@ def _load_ubl_batch(
     documents, lines = _positional_input(layout, spec), _positional_input(lines_layout, spec)
     try:
         try:
-            with tempfile.TemporaryDirectory(prefix="dealledger-ingest-") as workdir:
-                _stage_ubl(con, batch, documents, lines, Path(workdir))
+            _stage_ubl(con, batch, records, documents, lines)
         except duckdb.Error as error:  # before any write: a file DuckDB cannot read stops that file only
             if len(batch) == 1:
                 (index, file), reason = next(iter(batch.items())), f"cannot be read: {first_line(error)}"
@@ -459,23 +497,15 @@ def _load_ubl_batch(
 def _stage_ubl(
     con: duckdb.DuckDBPyConnection,
     batch: dict[int, _UblFile],
+    records: _UblRecords,
     documents: typed.TypedInput,
     lines: typed.TypedInput,
-    workdir: Path,
 ) -> None:
     """The documents that parsed, and their lines, as typed rows (`_dl_doc_parsed`, `_dl_line_parsed`);
     every value that does not parse becomes a problem of its document."""
-    readable = {index: file for index, file in batch.items() if file.document.root is not None}
-    columns = list(documents.layout.column_names)
-    rows = "".join(file.document.row_csv(columns, index) for index, file in readable.items())
-    readers.stage_records(con, columns, rows, workdir, "documents", trim=False)
+    readers.stage_records(con, list(documents.layout.column_names), records.documents, trim=False)
     typed.parse_rows(con, documents, "_dl_doc", materialize=True, carried=("_document",))
-    columns = list(lines.layout.column_names)
-    records, lines_before = [], 0
-    for index, file in readable.items():
-        records.append(file.document.lines_csv(columns, index, lines_before))
-        lines_before += file.document.line_count
-    readers.stage_records(con, columns, "".join(records), workdir, "lines", trim=True)
+    readers.stage_records(con, list(lines.layout.column_names), records.lines, trim=True)
     typed.parse_rows(con, lines, "_dl_line", materialize=True, carried=("_document",))
     for prefix in ("_dl_doc", "_dl_line"):
         failures = con.execute(

@@ -432,17 +432,12 @@ _DUCKDB_MAX_LINE_SIZE = 2_097_152
 _PYTHON_WHITESPACE = "".join(character for character in map(chr, range(0x3001)) if character.isspace())
 
 
-def stage_records(
-    con: duckdb.DuckDBPyConnection, header: list[str], records: str, workdir: Path, name: str, *, trim: bool
-) -> Staged:
-    """CSV records (`_document`, `_line`, `_row_number`, then one field per header column) of UBL documents
-    staged together into `_dl_read`, through a
-    temporary UTF-8 file, records ending at LF (a CR is text: DuckDB would take one in the first record for
-    the line ending). `trim`: the fields hold text as the XML had it (a document's lines), so white
-    space around a value goes, as str.strip() takes it, and an empty value is null (a few milliseconds a
-    file: DuckDB plans each expression, so records that need none skip them)."""
-    target = workdir / f"{name}.csv"
-    target.write_text(records, encoding="utf-8")
+def stage_records(con: duckdb.DuckDBPyConnection, header: list[str], records: Path, *, trim: bool) -> Staged:
+    """A UTF-8 file of CSV records (`_document`, `_line`, `_row_number`, then one field per header column)
+    of UBL documents staged together into `_dl_read`, records ending at LF (a CR is text: DuckDB would
+    take one in the first record for the line ending). `trim`: the fields hold text as the XML had it (a
+    document's lines), so white space around a value goes, as str.strip() takes it, and an empty value is
+    null (DuckDB plans each expression: records that need none skip them)."""
     width = len(header)
     columns = "{'_document': 'bigint', '_line': 'bigint', '_row_number': 'bigint'"
     columns += "".join(f", 'c{i}': 'varchar'" for i in range(width))
@@ -452,9 +447,9 @@ def stage_records(
         f"""
         create or replace temp table _dl_read as
         select _document, _line, _row_number{fields} from read_csv(
-            {sql_text(str(target))}, header = false, new_line = '\\n', delim = ',', quote = '"', escape = '"',
+            {sql_text(str(records))}, header = false, new_line = '\\n', delim = ',', quote = '"', escape = '"',
             auto_detect = false, strict_mode = true, columns = {columns}}},
-            max_line_size = {max(_DUCKDB_MAX_LINE_SIZE, target.stat().st_size)}
+            max_line_size = {max(_DUCKDB_MAX_LINE_SIZE, records.stat().st_size)}
         )
         """
     ).fetchone()
