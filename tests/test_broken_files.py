@@ -808,14 +808,41 @@ def test_a_ubl_document_duckdb_cannot_stage_is_quarantined_alone(con, tmp_path, 
     monkeypatch.setattr(ubl.UblDocument, "lines_csv", unreadable_for_f2024_18)
     contents = {"invoice_a.xml": UBL, "invoice_b.xml": UBL.replace("F2024-17", "F2024-18")}
     contents["invoice_c.xml"] = UBL.replace("F2024-17", "F2024-19")
+    contents["invoice_d.xml"] = contents["invoice_b.xml"]  # the same bytes again: quarantined as well
     files = [(write(tmp_path, name, content), "2024-01-31") for name, content in contents.items()]
     results = load_ubl_documents(con, files, LAYOUTS_BY_KIND["ubl_invoices"], "load-1", tmp_path / "quarantine")
     assert [(r.source_file, r.status, r.rows_loaded) for r in results] == [
         ("invoice_a.xml", "loaded", 1),
         ("invoice_b.xml", "quarantined", 0),
         ("invoice_c.xml", "loaded", 1),
+        ("invoice_d.xml", "quarantined", 0),
     ]
     assert results[1].reason.startswith("invoice_b.xml: cannot be read: Invalid Input Error: CSV Error")
     assert (tmp_path / "quarantine" / "invoice_b.xml").exists()
     documents = con.execute("select document_id from raw_ubl.invoices order by 1").fetchall()
     assert documents == [("F2024-17",), ("F2024-19",)]
+
+
+def test_ubl_files_read_in_two_dialects_load_together_each_in_its_own(con, tmp_path):
+    # A mapping reads one supplier's files with "N/A" as null; the built-in spec reads the others.
+    (tmp_path / "mappings").mkdir()
+    (tmp_path / "mappings" / "vendor.yml").write_text(
+        'source: ubl\ntables:\n  invoices:\n    files:\n      - glob: "vendor_*.xml"\n        format: ubl_xml\n'
+        '        dialect: {null_values: ["N/A"]}\n',
+        encoding="utf-8",
+    )
+    registry = registry_for(tmp_path / "mappings")
+    files = [
+        (write(tmp_path, "vendor_1.xml", UBL.replace("Bakker BV", "N/A")), "2024-01-31"),
+        (
+            write(tmp_path, "invoice_2.xml", UBL.replace("F2024-17", "F2024-18").replace("Bakker BV", "N/A")),
+            "2024-01-31",
+        ),
+    ]
+    layout = LAYOUTS_BY_KIND["ubl_invoices"]
+    results = load_ubl_documents(con, files, layout, "load-1", tmp_path / "quarantine", registry)
+    assert [(r.status, r.rows_loaded) for r in results] == [("loaded", 1), ("loaded", 1)]
+    assert con.execute("select _source_file, customer_name from raw_ubl.invoices order by 1").fetchall() == [
+        ("invoice_2.xml", "N/A"),
+        ("vendor_1.xml", None),
+    ]

@@ -32,7 +32,7 @@ from dealledger.ingest import excel, json_records, readers, typed, ubl
 from dealledger.ingest.detect import HeaderMatch, match_header, spec_for_file
 from dealledger.ingest.readers import QuarantineError, first_line, sql_text
 from dealledger.ingest.registry import Registry, registry_for
-from dealledger.ingest.spec import ExportLayout, FileSpec, LayoutConfigError
+from dealledger.ingest.spec import EXTENSION_FORMATS, Dialect, ExportLayout, FileSpec, LayoutConfigError
 
 BOOKKEEPING_DDL = (
     "create schema if not exists raw_meta",
@@ -205,8 +205,12 @@ def _quarantined(
 
 
 def is_ubl_file(path: Path, layout: ExportLayout, registry: Registry) -> bool:
-    """Whether `path` is read as a UBL document (load those with `load_ubl_documents`, together)."""
-    return _spec(path, layout, registry).format_for(path.name) == "ubl_xml"
+    """Whether `path` is read as a UBL document (load those with `load_ubl_documents`, together). Only an
+    XML file's spec is looked up: an ambiguous CSV name would have its header read again."""
+    if EXTENSION_FORMATS.get(path.suffix.lower()) != "ubl_xml":
+        return False
+    spec = spec_for_file(path, registry, kind=layout.kind)
+    return spec is not None and spec.format_for(path.name) == "ubl_xml"
 
 
 def _spec(path: Path, layout: ExportLayout, registry: Registry) -> FileSpec:
@@ -381,6 +385,7 @@ class _UblRecords:
     so that a batch holds no parsed document in memory."""
 
     def __init__(self, folder: Path, layouts: tuple[ExportLayout, ExportLayout]) -> None:
+        folder.mkdir()
         self.documents, self.lines = folder / "documents.csv", folder / "lines.csv"
         self._columns = [list(layout.column_names) for layout in layouts]
         self._lines_before = 0
@@ -424,14 +429,19 @@ def load_ubl_documents(
         ]
     layouts = (layout, _ubl_lines_layout(layout, registry))
     results: dict[int, FileLoadResult] = {}
-    batch: dict[int, _UblFile] = {}
+    # Per dialect (a mapping may read some UBL files with another), the documents and their records.
+    batches: dict[Dialect, dict[int, _UblFile]] = {}
+    records: dict[Dialect, _UblRecords] = {}
+    repeats: dict[int, tuple[Path, str]] = {}  # a file whose content came earlier in this batch
     digests: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="dealledger-ingest-") as workdir:
-        records = _UblRecords(Path(workdir), layouts)
         for index, (path, export_date) in enumerate(files):
             digest = content_hash(path)
-            if digest in loaded or digest in digests:
+            if digest in loaded:
                 results[index] = FileLoadResult(path.name, digest, "skipped")
+                continue
+            if digest in digests:
+                repeats[index] = (path, export_date)
                 continue
             spec = _spec(path, layout, registry)
             try:
@@ -442,16 +452,23 @@ def load_ubl_documents(
                 )
                 continue
             digests.add(digest)
+            if spec.dialect not in records:
+                records[spec.dialect] = _UblRecords(Path(workdir) / str(len(records)), layouts)
             problems = list(document.problems)
             if document.root is not None:
                 for column in (c for c in layout.column_specs if c.required):
                     if document.fields.get(column.name) is None:
                         element = document.paths.get(column.name, column.name)
                         problems.append(ubl.Problem(element, "", f"required element {element} is missing or empty"))
-                records.add(index, document)
-            batch[index] = _UblFile(path, digest, export_date, spec, document, problems)
-        if batch:
-            results |= _load_ubl_batch(con, batch, records, layouts, load_id, quarantine_dir, registry, loaded)
+                records[spec.dialect].add(index, document)
+            batches.setdefault(spec.dialect, {})[index] = _UblFile(path, digest, export_date, spec, document, problems)
+        for dialect, batch in batches.items():
+            results |= _load_ubl_batch(con, batch, records[dialect], layouts, load_id, quarantine_dir, registry, loaded)
+    # A repeat is skipped when its first copy loaded; else (DuckDB could not stage it) it is quarantined too.
+    for index, (path, export_date) in repeats.items():
+        results[index] = load_ubl_documents(
+            con, [(path, export_date)], layout, load_id, quarantine_dir, registry, loaded
+        )[0]
     return [results[index] for index in range(len(files))]
 
 
@@ -465,10 +482,8 @@ def _load_ubl_batch(
     registry: Registry,
     loaded: set[str],
 ) -> dict[int, FileLoadResult]:
-    """The documents of `batch` (no file twice), with their lines (`layouts`: documents, lines)."""
+    """The documents of `batch` (no file twice, one dialect), with their lines (`layouts`: documents, lines)."""
     layout, lines_layout = layouts
-    if len({file.spec.dialect for file in batch.values()}) > 1:
-        raise LayoutConfigError(f"{layout.raw_table}: every file spec of a UBL layout must have the same dialect")
     spec = next(iter(batch.values())).spec
     documents, lines = _positional_input(layout, spec), _positional_input(lines_layout, spec)
     try:

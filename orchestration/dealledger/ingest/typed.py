@@ -292,6 +292,8 @@ def insert_rows(
     rows are joined to on `_document`, when the rows are of many files (UBL documents): a row whose
     document is not in it is not inserted.
     `has_failures`: whether `<prefix>_failures` has rows (parse_rows counted them), else no anti join."""
+    if has_failures and not isinstance(lineage, Lineage):
+        raise ValueError("rows of many files are inserted only when none failed (UBL rejects whole documents)")
     layout = typed.layout
     targets = [*layout.column_names, *(name for name, _ in LINEAGE_COLUMNS)]
     values = [f"p{index}" for index in range(len(typed.sources))]
