@@ -11,6 +11,7 @@ column).
 from __future__ import annotations
 
 import functools
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,30 +219,34 @@ class RootElement(NamedTuple):
     has_doctype: bool  # a DOCTYPE came before it
 
 
-def root_element(path: Path) -> RootElement:
-    """The document type of a UBL file from its root element, or QuarantineError for anything else.
+def root_element(name: str, data: bytes) -> RootElement:
+    """The document type of a UBL file (`name`, its bytes) from its root element, or QuarantineError for
+    anything else.
 
     Only the file up to the root's start tag is parsed, so a DOCTYPE is seen, in any encoding, before any
     entity it declares is used."""
-    data = path.read_bytes()
     if not data.strip():
-        raise QuarantineError(f"{path.name}: the file is empty")
+        raise QuarantineError(f"{name}: the file is empty")
+    source = io.BytesIO(data)
+    source.name = name  # lxml's messages name the file they come from
+    events = etree.iterparse(source, events=("start",), resolve_entities=False, no_network=True)
     try:
-        for _event, element in etree.iterparse(path, events=("start",), resolve_entities=False, no_network=True):
+        for _event, element in events:
             if element.tag in ROOTS:
                 return RootElement(*ROOTS[element.tag], has_doctype=bool(element.getroottree().docinfo.doctype))
             raise QuarantineError(
-                f"{path.name}: root element {element.tag} is not a UBL 2.1 Invoice or CreditNote "
+                f"{name}: root element {element.tag} is not a UBL 2.1 Invoice or CreditNote "
                 "(namespace urn:oasis:names:specification:ubl:schema:xsd:Invoice-2 / CreditNote-2)"
             )
     except etree.XMLSyntaxError as error:
-        raise QuarantineError(f"{path.name}: not an XML document: {error}") from None
-    raise QuarantineError(f"{path.name}: no root element")
+        raise QuarantineError(f"{name}: not an XML document: {error}") from None
+    raise QuarantineError(f"{name}: no root element")
 
 
 def read_document(path: Path) -> UblDocument:
     """Everything the raw tables need from one UBL file; problems instead of exceptions past the root."""
-    document_type, line_tag, quantity_tag, has_doctype = root_element(path)
+    data = path.read_bytes()  # once: the root's check and the whole parse read the same bytes
+    document_type, line_tag, quantity_tag, has_doctype = root_element(path.name, data)
     document = UblDocument(document_type, line_tag, quantity_tag)
     if has_doctype:
         document.problems.append(
@@ -256,7 +261,7 @@ def read_document(path: Path) -> UblDocument:
         remove_comments=True, remove_pis=True, resolve_entities=False, no_network=True, huge_tree=True
     )
     try:
-        root = etree.fromstring(path.read_bytes(), parser)
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
         # The first error: where the parse went wrong, in libxml2's words without its position suffix.
         line, column, message = (*error.position, error.msg)
