@@ -292,12 +292,13 @@ def insert_rows(
     rows are joined to on `_document`, when the rows are of many files (UBL documents): a row whose
     document is not in it is not inserted.
     `has_failures`: whether `<prefix>_failures` has rows (parse_rows counted them), else no anti join."""
-    if has_failures and not isinstance(lineage, Lineage):
+    one_file = isinstance(lineage, Lineage)
+    if has_failures and not one_file:
         raise ValueError("rows of many files are inserted only when none failed (UBL rejects whole documents)")
     layout = typed.layout
     targets = [*layout.column_names, *(name for name, _ in LINEAGE_COLUMNS)]
     values = [f"p{index}" for index in range(len(typed.sources))]
-    field = "$" if isinstance(lineage, Lineage) else "files."
+    field = "$" if one_file else "files."
     values += [_LINEAGE_VALUES[name].format(field) for name, _ in LINEAGE_COLUMNS]
     for index, source in enumerate(typed.sources):
         if is_locale_parsed(source.column.type):
@@ -308,11 +309,11 @@ def insert_rows(
         values.append("_extra_json")
     if has_failures:
         source = f"from {prefix}_parsed as p anti join {prefix}_failures as f on f.line = p._line order by p._line"
-    elif isinstance(lineage, Lineage):
+    elif one_file:
         source = f"from {prefix}_parsed"  # in file order already
     else:
         source = f"from {prefix}_parsed join {lineage} as files using (_document) order by _line"
-    parameters = lineage._asdict() if isinstance(lineage, Lineage) else None
+    parameters = lineage._asdict() if one_file else None
     row = con.execute(
         f"insert into {layout.raw_table} ({', '.join(targets)}) select {', '.join(values)} {source}", parameters
     ).fetchone()
