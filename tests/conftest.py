@@ -8,8 +8,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
 
+from dealledger.quality.expectations import SuiteResult, validate_table
 from dealledger.settings import REPO_ROOT, Settings, load_settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -73,3 +76,11 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         exit_code = main(["demo", "--scale", str(DEMO_DEALS), "--seed", str(DEMO_SEED)])
         truth = json.loads((home / "demo_truth" / "summary.json").read_text())
     return DemoRun(settings=settings, exit_code=exit_code, truth=truth)
+
+
+def validate_frame(frame: pd.DataFrame, suite: Path, folder: Path) -> SuiteResult:
+    """The suite on `frame` as the pipeline validates its mart: a table of a DuckDB file, checked in SQL."""
+    database = folder / "build.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute(f"create or replace table {suite.stem} as select * from frame")
+    return validate_table(database, {}, suite.stem, suite)

@@ -61,8 +61,31 @@ def test_without_a_serving_file_the_report_says_nothing_was_published(tmp_path):
         ),
         (
             "expect_column_values_to_not_be_null",
-            {"column": "booked_at", "row_condition": 'status == "won"'},
+            {
+                "column": "booked_at",
+                "row_condition": {
+                    "type": "comparison",
+                    "column": {"name": "status"},
+                    "operator": "==",
+                    "parameter": "won",
+                },
+            },
             'booked_at is not empty where status == "won"',
+        ),
+        (
+            "expect_column_values_to_be_in_set",
+            {
+                "column": "match_rule",
+                "value_set": ["amount_and_date"],
+                "row_condition": {
+                    "type": "and",
+                    "conditions": [
+                        {"type": "nullity", "column": {"name": "deal_id"}, "is_null": False},
+                        {"type": "comparison", "column": {"name": "is_paid"}, "operator": "==", "parameter": True},
+                    ],
+                },
+            },
+            "match_rule in (amount_and_date) where (deal_id is not empty) and (is_paid == true)",
         ),
     ],
 )

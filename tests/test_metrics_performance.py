@@ -32,8 +32,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from conftest import DBT_PROJECT_DIR, DemoRun, settings_for
-from dealledger.quality.expectations import validate_dataframe
+from conftest import DBT_PROJECT_DIR, DemoRun, settings_for, validate_frame
 from dealledger.settings import REPO_ROOT
 
 EXPORT = "20260630"
@@ -354,13 +353,13 @@ def test_referral_chains_generations_and_a_cycle_that_ends(fixture_run: Warehous
     ) == [(1, 2, 1, 0.5, 0.5, 0.5), (2, 2, 1, 0.5, 0.25, 0.75), (3, 2, 1, 0.5, 0.125, 0.875)]
 
 
-def test_suites_reject_a_rate_outside_zero_to_one(fixture_run: Warehouse):
+def test_suites_reject_a_rate_outside_zero_to_one(fixture_run: Warehouse, tmp_path: Path):
     suite = REPO_ROOT / "expectations" / "fct_win_rates.json"
     frame = fixture_run.frame("fct_win_rates")
-    assert validate_dataframe(frame, suite).success
+    assert validate_frame(frame, suite, tmp_path).success
     frame.loc[frame.index[0], "win_rate_count"] = 1.5
     frame = pd.concat([frame, frame.iloc[[1]]])
-    failed = {(failure.expectation, failure.column) for failure in validate_dataframe(frame, suite).failed}
+    failed = {(failure.expectation, failure.column) for failure in validate_frame(frame, suite, tmp_path).failed}
     assert ("expect_column_values_to_be_between", "win_rate_count") in failed
     assert ("expect_compound_columns_to_be_unique", None) in failed
 

@@ -38,8 +38,8 @@ from test_dbt_unit import (
     run_dbt,
 )
 
+from conftest import validate_frame
 from dealledger.demo.generator import generate_demo
-from dealledger.quality.expectations import validate_dataframe
 from dealledger.settings import REPO_ROOT
 
 PIPELINE_SELECTION = ["--select", "+path:models/marts/pipeline", "stale_thresholds"]
@@ -431,19 +431,19 @@ def test_coverage(fixture_pipeline: PipelineBuild):
     assert rows[("2026-04-02", "Randstad")].coverage_ratio == 0.0  # a target, nothing open
 
 
-def test_expectation_suites_pass_and_catch_a_missing_period(fixture_pipeline: PipelineBuild):
+def test_expectation_suites_pass_and_catch_a_missing_period(fixture_pipeline: PipelineBuild, tmp_path: Path):
     suites = sorted((REPO_ROOT / "expectations").glob("*pipeline*.json"))
     assert len(suites) == 6
     for suite in suites:
-        result = validate_dataframe(fixture_pipeline.frame(f"select * from {suite.stem}"), suite)
+        result = validate_frame(fixture_pipeline.frame(f"select * from {suite.stem}"), suite, tmp_path)
         assert result.success, (suite.stem, result.failed)
     periods = fixture_pipeline.frame("select * from fct_pipeline_periods")
     gap = periods[~((periods.period_grain == "day") & (periods.period_start_date == pd.Timestamp("2026-04-01")))]
-    result = validate_dataframe(gap, REPO_ROOT / "expectations" / "fct_pipeline_periods.json")
+    result = validate_frame(gap, REPO_ROOT / "expectations" / "fct_pipeline_periods.json", tmp_path)
     assert [failed.expectation for failed in result.failed] == ["period_spine_complete"]
     assert result.failed[0].sample[0] == "day 2026-04-01"
     duplicated = pd.concat([periods, periods.head(1)])
-    result = validate_dataframe(duplicated, REPO_ROOT / "expectations" / "fct_pipeline_periods.json")
+    result = validate_frame(duplicated, REPO_ROOT / "expectations" / "fct_pipeline_periods.json", tmp_path)
     assert [failed.expectation for failed in result.failed] == ["expect_compound_columns_to_be_unique"]
 
 

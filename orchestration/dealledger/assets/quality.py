@@ -1,5 +1,6 @@
 """Great Expectations suites from `expectations/` as blocking asset checks on the marts."""
 
+import json
 from pathlib import Path
 
 from dagster import (
@@ -35,7 +36,18 @@ def describe_rule(expectation_type: str, kwargs: dict) -> str:
     else:
         rule = f"{expectation_type} on {column}"
     condition = kwargs.get("row_condition")
-    return f"{rule} where {condition}" if condition else rule
+    return f"{rule} where {describe_condition(condition)}" if condition else rule
+
+
+def describe_condition(condition: dict) -> str:
+    """A suite's row condition (GE's condition objects, as JSON) as a reader writes it: `status == "won"`."""
+    kind = condition["type"]
+    if kind in ("and", "or"):
+        return f" {kind} ".join(f"({describe_condition(part)})" for part in condition["conditions"])
+    column = condition["column"]["name"]
+    if kind == "nullity":
+        return f"{column} is {'' if condition['is_null'] else 'not '}empty"
+    return f"{column} {condition['operator']} {json.dumps(condition['parameter'])}"
 
 
 def _failure_line(failed: FailedExpectation, suite: dict, rows: int) -> str:

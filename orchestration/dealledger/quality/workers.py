@@ -11,21 +11,37 @@ stop 19, their imports on the check step's critical path (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import multiprocessing
 import multiprocessing.context
+from collections.abc import Callable
 from multiprocessing import forkserver
 from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from dealledger.quality.expectations import SuiteResult
-from dealledger.quality.tables import prepare_worker, validate_table
+from dealledger.quality.expectations import SuiteResult, table_validator
 
 # What the server imports before it forks a worker: its own module, not workers.py, so that the server
 # does not import Dagster too.
-SERVER_PRELOAD = ["great_expectations", "dealledger.quality.tables"]
+SERVER_PRELOAD = ["great_expectations", "duckdb_engine", "dealledger.quality.expectations"]
+
+
+# A worker's validator: one read-only connection to the build file for all the suites it validates, kept
+# open (held by the module's exit stack) until the worker ends with the check step.
+_worker_resources = contextlib.ExitStack()
+_worker_validator: Callable[[str, Path], SuiteResult] | None = None
+
+
+def _open_validator(database: Path, config: dict[str, str]) -> None:
+    global _worker_validator
+    _worker_validator = _worker_resources.enter_context(table_validator(database, config))
+
+
+def _validate_in_worker(table: str, suite_path: Path) -> SuiteResult:
+    return _worker_validator(table, suite_path)
 
 
 @functools.cache
@@ -51,10 +67,9 @@ class SuiteValidators(ConfigurableResource):
     def validate(self, database: Path, config: dict[str, str], suites: list[tuple[str, Path]]) -> list[SuiteResult]:
         """Each (table, suite file) validated in a worker; the results in the order given. The workers stop
         when they are done, so that their memory is free for the publish step."""
-        pool = _worker_context().Pool(self.workers, initializer=prepare_worker)
-        tasks = [(database, config, table, suite_path) for table, suite_path in suites]
+        pool = _worker_context().Pool(self.workers, initializer=_open_validator, initargs=(database, config))
         try:
-            return pool.starmap(validate_table, tasks, chunksize=1)
+            return pool.starmap(_validate_in_worker, suites, chunksize=1)
         finally:
             # Closed, not terminated: a forked worker ends without an interpreter teardown (0.02 s for both),
             # and unregisters the semaphores it made; killed, it left them to be reported as leaked at exit.
