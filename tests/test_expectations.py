@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from dealledger.quality.expectations import read_config, validate_table
+from dealledger.settings import REPO_ROOT
 
 
 def suite(*expectations: dict, **extra) -> dict:
@@ -132,25 +134,41 @@ def test_a_validation_leaves_the_file_to_the_next_writer(tmp_path: Path):
     assert not validate_table(database, {}, "deals", suite_path).success
 
 
-def test_a_period_spine_with_a_gap_names_the_missing_period(tmp_path: Path):
+def test_a_period_spine_with_a_gap_names_the_missing_period_and_leaves_an_unknown_grain_to_its_rule(
+    tmp_path: Path,
+):
     database = tmp_path / "build.duckdb"
     with duckdb.connect(str(database)) as con:
         con.execute(
             "create table periods as select * from (values"
             " ('month', date '2026-01-01', 'Noord'), ('month', date '2026-02-01', 'Noord'),"
             " ('month', date '2026-03-01', 'Noord'), ('month', date '2026-01-01', 'Zuid'),"
-            " ('month', date '2026-03-01', 'Zuid'), ('month', date '2026-03-01', 'Zuid'))"
+            " ('month', date '2026-03-01', 'Zuid'), ('month', date '2026-03-01', 'Zuid'),"
+            " ('fortnight', date '2026-01-01', 'Zuid'))"
             " as periods(grain, period_start, team)"
         )
     spine = {"grain_column": "grain", "start_column": "period_start", "partition_columns": ["team"]}
-    suite_path = write_suite(tmp_path, suite(period_spine=spine))
+    grains = expectation("expect_column_values_to_be_in_set", column="grain", value_set=["month", "quarter"])
+    suite_path = write_suite(tmp_path, suite(grains, period_spine=spine))
 
     result = validate_table(database, {}, "periods", suite_path)
 
-    assert (result.rows, result.evaluated) == (6, 1)
-    [failure] = result.failed
-    assert (failure.expectation, failure.unexpected_count, failure.sample) == (
-        "period_spine_complete",
-        1,
-        ["month 2026-02-01 ('Zuid',)"],
-    )
+    assert (result.rows, result.evaluated) == (7, 2)
+    assert [(f.expectation, f.unexpected_count, f.sample) for f in result.failed] == [
+        ("expect_column_values_to_be_in_set", 1, ["fortnight"]),
+        ("period_spine_complete", 1, ["month 2026-02-01 ('Zuid',)"]),
+    ]
+
+
+@pytest.mark.parametrize("suite_path", sorted((REPO_ROOT / "expectations").glob("*.json")), ids=lambda path: path.stem)
+def test_every_column_of_a_compound_key_is_expected_not_null(suite_path: Path):
+    """GE's SQL check of a compound key joins its counts back to the rows with `=`, so a row with an empty
+    key column is never counted as a duplicate: only a not-null rule on each key column catches those."""
+    rules = json.loads(suite_path.read_text())["expectations"]
+    not_null = {
+        rule["kwargs"]["column"]
+        for rule in rules
+        if rule["type"] == "expect_column_values_to_not_be_null" and "row_condition" not in rule["kwargs"]
+    }
+    keys = [rule["kwargs"]["column_list"] for rule in rules if rule["type"] == "expect_compound_columns_to_be_unique"]
+    assert [column for key in keys for column in key if column not in not_null] == []
