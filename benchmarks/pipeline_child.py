@@ -30,7 +30,10 @@ def main(timings_path: Path) -> int:
     ingest_op = build_ingest_assets().op.name
     with DagsterInstance.ephemeral() as instance:
         job_started = time.time()
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        # The loggers of `dealledger run` (cli.run_pipeline): Dagster's default ones format every event.
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}}
+        )
         steps: dict[str, dict[str, float | str]] = {}
         for entry in instance.all_logs(result.run_id):
             event = entry.dagster_event
