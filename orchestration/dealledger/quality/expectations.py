@@ -2,7 +2,8 @@
 
 GE's SQL data source runs every rule as a query in DuckDB (through duckdb-engine), on the whole table: no row
 is read into Python. Until stop 28 the marts were read into pandas for GE's pandas data source, chunk by chunk
-to bound the memory, which took 20 times the SQL checks' time at every scale (docs/benchmarks.md).
+to bound the memory: at 10M deals the largest suite took 224 s and 3.3 GB that way, 4.7 s and 557 MiB in SQL
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def validate_table(database: Path, config: dict[str, str], table: str, suite_pat
 def table_validator(database: Path, config: dict[str, str]) -> Iterator[Callable[[str, Path], SuiteResult]]:
     """A function that validates a table of the DuckDB file against a suite, for as long as the context lasts:
     one read-only connection (with `config`, the pipeline's settings, under READ_MEMORY_LIMIT_MIB) for
-    every suite, where a connection per suite cost half of a small table's validation."""
+    every suite, where a connection per suite cost over a third of a small table's validation."""
     with _read_only_source(database, read_config(config)) as source:
         yield functools.partial(_validate, source)
 
