@@ -620,6 +620,32 @@ def test_a_model_table_built_before_it_was_incremental_is_built_again_from_every
     assert (rows, unmatched) == (rows_full, 0)
 
 
+def test_a_load_the_input_table_has_not_taken_in_is_merged_by_a_later_run(homes: Homes, tmp_path: Path) -> None:
+    # A partial run (`dbt run --select int_deals_deduplicated`) after a load, before int_deal_records_unioned
+    # appended it: the model sees the load in its raw tables, not in its input, so it must not record it
+    # as merged; the run that builds the union too merges it.
+    model = "int_deals_deduplicated"
+    build = tmp_path / "home" / "build.duckdb"
+    build.parent.mkdir()
+    shutil.copy(homes.incremental / "build.duckdb", build)
+    with duckdb.connect(str(build)) as con:
+        (deal,) = con.execute(f"select min(source_deal_id) from {model} where source_system = 'crm'").fetchone()
+        (name_before,) = con.execute(f"select deal_name from {model} where deal_id = 'crm:{deal}'").fetchone()
+        con.execute(_later_export_of_one_row("crm.deals", "deal_id", deal, "'Renamed later' as deal_name"))
+
+    def after_a_run(*models: str) -> tuple[str, bool]:
+        result = run_dbt(["run", "--select", *models], build, tmp_path)
+        assert result.returncode == 0, result.stdout
+        with duckdb.connect(str(build), read_only=True) as con:
+            return con.execute(
+                f"select deal_name, 'later' in (select load_id from {model}__loads) from {model} "
+                f"where deal_id = 'crm:{deal}'"
+            ).fetchone()
+
+    assert after_a_run(model) == (name_before, False)
+    assert after_a_run("int_deal_records_unioned", model) == ("Renamed later", True)
+
+
 def test_a_billing_model_is_built_again_only_in_a_run_with_a_load_upstream(homes: Homes, tmp_path: Path) -> None:
     model = "int_invoices_deduplicated"
     build = tmp_path / "home" / "build.duckdb"

@@ -89,15 +89,7 @@
 
 {% macro kept_as_built() -%}
     {#- For a rebuilt_on_new_loads model: whether no raw table upstream has a load it has not seen. -#}
-    {%- if not is_incremental_from_loads() -%}
-        {%- do return(false) -%}
-    {%- endif -%}
-    {%- set processed, probes = processed_load_ids(), ['(select 1 where false)'] -%}
-    {%- for relation in raw_source_relations() -%}
-        {%- do probes.append('(select 1 from ' ~ relation ~ ' where _load_id not in (' ~ processed ~ ') limit 1)') -%}
-    {%- endfor -%}
-    {%- set new_loads = run_query('select count(*) from (' ~ probes | join(' union all ') ~ ')') -%}
-    {%- do return(new_loads.columns[0].values()[0] == 0) -%}
+    {%- do return(is_incremental_from_loads() and new_load_ids() | length == 0) -%}
 {%- endmacro %}
 
 {% macro unless_kept_as_built() -%}
@@ -178,25 +170,67 @@
 
 {% macro processed_load_ids() -%}
     {#-
-        The ledger's load ids, written out as literals when the model compiles (right before it runs): a
-        constant list is filtered in the raw table's scan, below the staging view, where a subquery was
-        joined above it, after every row of every load had been typed and hashed (1.4 s against 0.01 s for
-        the contacts at 1M deals). An empty ledger keeps the subquery (`not in ()` is no SQL).
+        The ledger's load ids, written out as literals when the model compiles (right before it runs), for
+        new_load_ids' scans of the raw tables. An empty ledger gives the subquery (`not in ()` is no SQL).
     -#}
     {%- set ids = run_query('select load_id from ' ~ processed_loads_relation() ~ ' order by 1').columns[0].values()
         if execute else [] -%}
     {%- if ids | length == 0 -%}
         select load_id from {{ processed_loads_relation() }}
     {%- else -%}
-        {%- for id in ids -%}
-            '{{ id | replace("'", "''") }}'{{ ', ' if not loop.last }}
-        {%- endfor -%}
+        {{ sql_string_list(ids) }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro sql_string_list(values) -%}
+    {%- for value in values -%}
+        '{{ value | replace("'", "''") }}'{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro new_load_ids() -%}
+    {#-
+        The loads of the raw tables upstream of the model that its ledger does not hold, read when the model
+        compiles. Every row of a model carries the load of the raw row it came from, so a row of an input is
+        new exactly when its load is one of these. Models filter on them (`load_id in (...)`), not on the
+        ledger (`not in`): DuckDB then skips every row group of a merged load by its min/max, where `not in`
+        evaluated every row of every load, and the staging views' expressions with it (at 1M deals 1.5 s
+        against 0.04 s for int_deal_touchpoints_unioned's new rows of a day). A load upstream that has no row
+        in the model's inputs (a billing-only load for a CRM model) is never recorded in the ledger and
+        stays in this list: it matches no row. The scans read only the `_load_id` column (0.1 s for the 55
+        raw tables at 1M deals). A model asks up to six times (its filters, hooks); the answer is kept in
+        the rendering's context for the model and the ledger it was read against (the pre-hook may empty the ledger
+        before the post-hook records it). The raw tables do not change while dbt runs.
+    -#}
+    {%- if not execute -%}
+        {%- do return([]) -%}
+    {%- endif -%}
+    {%- set processed = processed_load_ids() -%}
+    {%- set key = this ~ ': ' ~ processed -%}
+    {%- set known = context.get('_dealledger_new_load_ids') -%}
+    {%- if known is none -%}
+        {%- set known = {} -%}
+        {%- do context.update({'_dealledger_new_load_ids': known}) -%}
+    {%- endif -%}
+    {%- if key not in known -%}
+        {%- set scans = [] -%}
+        {%- for relation in raw_source_relations() -%}
+            {%- do scans.append('select distinct _load_id from ' ~ relation ~ ' where _load_id not in (' ~ processed ~ ')') -%}
+        {%- endfor -%}
+        {%- do known.update({key: run_query(scans | join(' union ') ~ ' order by 1').columns[0].values()
+            if scans else []}) -%}
+    {%- endif -%}
+    {%- do return(known[key]) -%}
 {%- endmacro %}
 
 {% macro is_new_load(load_id_column='load_id') -%}
     {#- Whether a row's load is not merged into the model yet (only where is_incremental_from_loads()). -#}
-    {{ load_id_column }} not in ({{ processed_load_ids() }})
+    {%- set new_ids = new_load_ids() -%}
+    {%- if new_ids | length == 0 -%}
+        false
+    {%- else -%}
+        {{ load_id_column }} in ({{ sql_string_list(new_ids) }})
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro new_loads_only(load_id_column='load_id', also_every_row_where=none) -%}
@@ -235,12 +269,20 @@
 {%- endmacro %}
 
 {% macro record_processed_loads(input_relations, load_id_column='load_id') -%}
-    {#- post_hook: every load of the inputs is now merged into the model, with its reference data as it is now. -#}
-    {%- for input_relation in input_relations %}
+    {#-
+        post_hook: every new load that the inputs hold is now merged into the model, with its reference data
+        as it is now. Only loads the inputs hold: an input table that a partial run (`dbt build --select`)
+        left behind its raw tables has not shown the model their rows yet.
+    -#}
+    {%- set new_ids = new_load_ids() -%}
+    {%- if new_ids | length > 0 %}
     insert into {{ processed_loads_relation() }}
+    {%- for input_relation in input_relations %}
     select distinct {{ load_id_column }} as load_id
     from {{ input_relation }}
-    where {{ load_id_column }} not in (select load_id from {{ processed_loads_relation() }});
+    where {{ load_id_column }} in ({{ sql_string_list(new_ids) }})
+    {{ 'union' if not loop.last else ';' }}
     {%- endfor %}
+    {%- endif %}
     create or replace table {{ reference_data_relation() }} as {{ reference_data_fingerprints_sql() }}
 {%- endmacro %}
