@@ -21,7 +21,8 @@ $(INSTALLED): pyproject.toml
 
 # dagster-dbt reads the manifest when the code location loads; it is built here, never at import.
 # Parsed for the home the pipeline will use: dbt re-parses the whole project (16 s) when the profile's
-# database path differs from the one the saved parse state was made with.
+# database path differs from the one the saved parse state was made with. A run keeps its dbt's parse state
+# for the next (assets/transform.py), so only a home's first run after another home's parses everything.
 manifest: $(INSTALLED)
 	DEALLEDGER_HOME=$(abspath $(or $(DEALLEDGER_HOME),.dealledger)) $(BIN)/dbt parse --quiet --project-dir $(CURDIR)/$(DBT_DIR) --profiles-dir $(CURDIR)/$(DBT_DIR)
 

@@ -226,6 +226,13 @@ def test_marts_after_incremental_runs_equal_a_full_rebuild(homes: Homes) -> None
     _assert_same_marts(homes.incremental, homes.full)
 
 
+def test_a_run_of_the_home_run_before_parses_only_what_changed(homes: Homes) -> None:
+    # dbt parses the whole project when its saved parse state is of another profile (another home's
+    # database): the pipeline keeps each run's state for the next. The first run follows another home's.
+    logs = sorted((homes.incremental / "logs").glob("run-*.log"))
+    assert [("Unable to do partial parsing" in log.read_text()) for log in logs] == [True, False, False]
+
+
 def test_every_incremental_model_is_compared(dbt_manifest: Path) -> None:
     manifest = json.loads(dbt_manifest.read_text())
     incremental = {

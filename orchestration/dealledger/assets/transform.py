@@ -1,6 +1,8 @@
 """The dbt project as Dagster assets: models and seeds as assets, dbt tests as asset checks."""
 
+import contextlib
 import json
+import shutil
 import sys
 from collections.abc import Mapping
 from functools import cached_property
@@ -24,6 +26,7 @@ from dealledger.serving.publish import MartTable
 from dealledger.settings import load_settings
 
 MARTS_FOLDER = "marts"
+PARSE_STATE_FILE = "partial_parse.msgpack"
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -87,6 +90,20 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         full_refresh = ["--full-refresh"] if load_settings().dbt_full_refresh else []
         # dbt unit tests check the model logic on fixed inputs, not the data: they run in the test suite
         # (tests/test_dbt_unit.py), not in every pipeline run.
-        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test", *full_refresh], context=context).stream()
+        invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *full_refresh], context=context)
+        yield from invocation.stream()
+        keep_parse_state(invocation.target_path, Path(dbt.project_dir))
 
     return dealledger_dbt_models
+
+
+def keep_parse_state(invocation_target: Path, project_dir: Path) -> None:
+    """Keep the parse state the run's dbt saved as the project's, which dagster-dbt hands to the next run.
+
+    dbt parses the whole project again when the profile differs from the one the state was saved with, and
+    the profile holds the home's database and spill folder: every run of a home other than the one the
+    state was saved for parsed everything (`dbt parse` of the project: 7.5 s against 3.3 s). A project
+    folder that cannot be written only costs that parse.
+    """
+    with contextlib.suppress(OSError):
+        shutil.copyfile(invocation_target / PARSE_STATE_FILE, project_dir / "target" / PARSE_STATE_FILE)
