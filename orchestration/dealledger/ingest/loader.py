@@ -380,24 +380,31 @@ class _UblFile:
     problems: list[ubl.Problem]
 
 
-class _UblRecords:
-    """The CSV records of the documents read so far and of their lines, written as each document is read,
-    so that a batch holds no parsed document in memory."""
+class _UblBatch:
+    """The UBL files of one dialect loaded together (by their index among the files asked for), and the CSV
+    records of their documents and lines, written as each document is added, so that a batch holds no
+    parsed document in memory."""
 
     def __init__(self, folder: Path, layouts: tuple[ExportLayout, ExportLayout]) -> None:
         folder.mkdir()
+        self.files: dict[int, _UblFile] = {}
         self.documents, self.lines = folder / "documents.csv", folder / "lines.csv"
         self._columns = [list(layout.column_names) for layout in layouts]
         self._lines_before = 0
         self.documents.touch()
         self.lines.touch()
 
-    def add(self, number: int, document: ubl.UblDocument) -> None:
+    def add(self, index: int, file: _UblFile) -> None:
+        """The file, and the records of its document unless it has none (not a UBL document)."""
+        self.files[index] = file
+        document = file.document
+        if document.root is None:
+            return
         documents_columns, lines_columns = self._columns
         with self.documents.open("a", encoding="utf-8") as handle:
-            handle.write(document.row_csv(documents_columns, number))
+            handle.write(document.row_csv(documents_columns, index))
         with self.lines.open("a", encoding="utf-8") as handle:
-            handle.write(document.lines_csv(lines_columns, number, self._lines_before))
+            handle.write(document.lines_csv(lines_columns, index, self._lines_before))
         self._lines_before += document.line_count
         document.root = None
 
@@ -429,9 +436,8 @@ def load_ubl_documents(
         ]
     layouts = (layout, _ubl_lines_layout(layout, registry))
     results: dict[int, FileLoadResult] = {}
-    # Per dialect (a mapping may read some UBL files with another), the documents and their records.
-    batches: dict[Dialect, dict[int, _UblFile]] = {}
-    records: dict[Dialect, _UblRecords] = {}
+    # One batch per dialect (a mapping may read some UBL files with another).
+    batches: dict[Dialect, _UblBatch] = {}
     repeats: dict[int, tuple[Path, str]] = {}  # a file whose content came earlier in this batch
     digests: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="dealledger-ingest-") as workdir:
@@ -452,18 +458,17 @@ def load_ubl_documents(
                 )
                 continue
             digests.add(digest)
-            if spec.dialect not in records:
-                records[spec.dialect] = _UblRecords(Path(workdir) / str(len(records)), layouts)
+            if spec.dialect not in batches:
+                batches[spec.dialect] = _UblBatch(Path(workdir) / str(len(batches)), layouts)
             problems = list(document.problems)
             if document.root is not None:
                 for column in (c for c in layout.column_specs if c.required):
                     if document.fields.get(column.name) is None:
                         element = document.paths.get(column.name, column.name)
                         problems.append(ubl.Problem(element, "", f"required element {element} is missing or empty"))
-                records[spec.dialect].add(index, document)
-            batches.setdefault(spec.dialect, {})[index] = _UblFile(path, digest, export_date, spec, document, problems)
-        for dialect, batch in batches.items():
-            results |= _load_ubl_batch(con, batch, records[dialect], layouts, load_id, quarantine_dir, registry, loaded)
+            batches[spec.dialect].add(index, _UblFile(path, digest, export_date, spec, document, problems))
+        for batch in batches.values():
+            results |= _load_ubl_batch(con, batch, layouts, load_id, quarantine_dir, registry, loaded)
     # A repeat is skipped when its first copy loaded; else (DuckDB could not stage it) it is quarantined too.
     for index, (path, export_date) in repeats.items():
         results[index] = load_ubl_documents(
@@ -474,8 +479,7 @@ def load_ubl_documents(
 
 def _load_ubl_batch(
     con: duckdb.DuckDBPyConnection,
-    batch: dict[int, _UblFile],
-    records: _UblRecords,
+    batch: _UblBatch,
     layouts: tuple[ExportLayout, ExportLayout],
     load_id: str,
     quarantine_dir: Path,
@@ -484,14 +488,15 @@ def _load_ubl_batch(
 ) -> dict[int, FileLoadResult]:
     """The documents of `batch` (no file twice, one dialect), with their lines (`layouts`: documents, lines)."""
     layout, lines_layout = layouts
-    spec = next(iter(batch.values())).spec
+    files = batch.files
+    spec = next(iter(files.values())).spec
     documents, lines = _positional_input(layout, spec), _positional_input(lines_layout, spec)
     try:
         try:
-            _stage_ubl(con, batch, records, documents, lines)
+            _stage_ubl(con, batch, documents, lines)
         except duckdb.Error as error:  # before any write: a file DuckDB cannot read stops that file only
-            if len(batch) == 1:
-                (index, file), reason = next(iter(batch.items())), f"cannot be read: {first_line(error)}"
+            if len(files) == 1:
+                (index, file), reason = next(iter(files.items())), f"cannot be read: {first_line(error)}"
                 path, digest, date, spec = file.path, file.digest, file.export_date, file.spec
                 failure = QuarantineError(reason)
                 return {index: _quarantined(con, path, digest, failure, layout, date, load_id, quarantine_dir, spec)}
@@ -500,27 +505,26 @@ def _load_ubl_batch(
                 index: load_ubl_documents(
                     con, [(file.path, file.export_date)], layout, load_id, quarantine_dir, registry, loaded
                 )[0]
-                for index, file in batch.items()
+                for index, file in files.items()
             }
-        results = _write_ubl(con, batch, documents, lines, load_id)
+        results = _write_ubl(con, files, documents, lines, load_id)
     finally:
         _clear_temp(con)
-    loaded.update(file.digest for file in batch.values())
+    loaded.update(file.digest for file in files.values())
     return results
 
 
 def _stage_ubl(
     con: duckdb.DuckDBPyConnection,
-    batch: dict[int, _UblFile],
-    records: _UblRecords,
+    batch: _UblBatch,
     documents: typed.TypedInput,
     lines: typed.TypedInput,
 ) -> None:
     """The documents that parsed, and their lines, as typed rows (`_dl_doc_parsed`, `_dl_line_parsed`);
     every value that does not parse becomes a problem of its document."""
-    readers.stage_records(con, list(documents.layout.column_names), records.documents, trim=False)
+    readers.stage_records(con, list(documents.layout.column_names), batch.documents, trim=False)
     typed.parse_rows(con, documents, "_dl_doc", materialize=True, carried=("_document",))
-    readers.stage_records(con, list(lines.layout.column_names), records.lines, trim=True)
+    readers.stage_records(con, list(lines.layout.column_names), batch.lines, trim=True)
     typed.parse_rows(con, lines, "_dl_line", materialize=True, carried=("_document",))
     for prefix in ("_dl_doc", "_dl_line"):
         failures = con.execute(
@@ -531,11 +535,11 @@ def _stage_ubl(
             """
         ).fetchall()
         for index, row_number, column, reason, value in failures:
-            document = batch[index].document
+            document = batch.files[index].document
             element = (
                 document.paths.get(column, column) if prefix == "_dl_doc" else document.line_path(row_number, column)
             )
-            batch[index].problems.append(ubl.Problem(element, value or "", f"{element}: {reason}"))
+            batch.files[index].problems.append(ubl.Problem(element, value or "", f"{element}: {reason}"))
 
 
 def _write_ubl(
