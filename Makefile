@@ -20,7 +20,7 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 # dagster-dbt reads the manifest when the code location loads; it is built here, never at import.
-# Parsed for the home the pipeline will use: dbt re-parses the whole project (16 s) when the profile's
+# Parsed for the home the pipeline will use: dbt re-parses the whole project (7-16 s) when the profile's
 # database path differs from the one the saved parse state was made with. A run keeps its dbt's parse state
 # for the next (assets/transform.py), so only a home's first run after another home's parses everything.
 manifest: $(INSTALLED)

@@ -199,8 +199,8 @@
         in the model's inputs (a billing-only load for a CRM model) is never recorded in the ledger and
         stays in this list: it matches no row. The scans read only the `_load_id` column (0.1 s for the 55
         raw tables at 1M deals). A model asks up to six times (its filters, hooks); the answer is kept in
-        the rendering's context for the model and the ledger it was read against (the pre-hook may empty the ledger
-        before the post-hook records it). The raw tables do not change while dbt runs.
+        the rendering's context for the model and the ledger it was read against (the pre-hook may empty
+        the ledger before the post-hook records it). The raw tables do not change while dbt runs.
     -#}
     {%- if not execute -%}
         {%- do return([]) -%}
