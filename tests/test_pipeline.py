@@ -10,6 +10,7 @@ import pytest
 from dagster import AssetCheckSeverity, AssetKey, materialize
 
 from conftest import DemoRun, settings_for
+from dealledger.assets.transform import DBT_RUNS_KEPT, run_target
 from dealledger.cli import main, print_headline
 from dealledger.definitions import PIPELINE_JOB, build_definitions
 from dealledger.demo.generator import generate_demo
@@ -97,6 +98,18 @@ def test_running_twice_on_the_same_inbox_changes_nothing(demo_run: DemoRun, monk
     with duckdb.connect(str(demo_run.build_db), read_only=True) as con:
         counts_after = {table: con.execute(f"select count(*) from {table}").fetchone()[0] for table in ledgers}
     assert counts_after == counts_before
+
+
+def test_dbt_writes_its_log_and_artifacts_into_the_home_keeping_the_newest_runs(demo_run: DemoRun, tmp_path):
+    runs = list((demo_run.settings.home / "dbt_runs").iterdir())
+    assert runs and all((run / "dbt.log").is_file() and (run / "run_results.json").is_file() for run in runs)
+    earlier = [f"2026010{day}T000000000000-run{day}" for day in range(7)]
+    for name in earlier:
+        (tmp_path / "dbt_runs" / name).mkdir(parents=True)
+    new_run = run_target(tmp_path, "abcdefgh-run-id")
+    # The newest earlier runs stay beside the new one, DBT_RUNS_KEPT in all; the folder is dbt's to create.
+    assert sorted(path.name for path in (tmp_path / "dbt_runs").iterdir()) == earlier[-(DBT_RUNS_KEPT - 1) :]
+    assert new_run.parent == tmp_path / "dbt_runs" and new_run.name.endswith("-abcdefgh") and not new_run.exists()
 
 
 def test_materialize_all_assets_in_a_temporary_home(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ import json
 import shutil
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
@@ -27,6 +28,8 @@ from dealledger.settings import load_settings
 
 MARTS_FOLDER = "marts"
 PARSE_STATE_FILE = "partial_parse.msgpack"
+# Run folders of dbt's artifacts and log kept in the home, the newest first (the rest are removed).
+DBT_RUNS_KEPT = 5
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -87,14 +90,31 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         # The check step's workers fork from a server that imports Great Expectations now, beside dbt's start-up.
         suite_validators.start_importing()
         # Incremental models read only new loads unless a full refresh is asked for (docs/benchmarks.md).
-        full_refresh = ["--full-refresh"] if load_settings().dbt_full_refresh else []
+        settings = load_settings()
+        full_refresh = ["--full-refresh"] if settings.dbt_full_refresh else []
         # dbt unit tests check the model logic on fixed inputs, not the data: they run in the test suite
         # (tests/test_dbt_unit.py), not in every pipeline run.
-        invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *full_refresh], context=context)
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test", *full_refresh],
+            target_path=run_target(settings.home, context.run.run_id),
+            context=context,
+        )
         yield from invocation.stream()
         keep_parse_state(invocation.target_path, Path(dbt.project_dir))
 
     return dealledger_dbt_models
+
+
+def run_target(home: Path, run_id: str) -> Path:
+    """The folder of this run's dbt artifacts and log: `$DEALLEDGER_HOME/dbt_runs/<time>-<run id>`, with the
+    newest DBT_RUNS_KEPT - 1 of the earlier ones kept. dagster-dbt's default is a new folder in the dbt
+    project for every call, never removed: 10 MB per run, 1.8 GB in a working copy after 184 runs."""
+    runs = home / "dbt_runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    earlier = sorted(runs.iterdir())
+    for stale in earlier[: max(0, len(earlier) - (DBT_RUNS_KEPT - 1))]:
+        shutil.rmtree(stale, ignore_errors=True)
+    return runs / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{run_id[:8]}"
 
 
 def keep_parse_state(invocation_target: Path, project_dir: Path) -> None:
