@@ -28,7 +28,7 @@ from dealledger.settings import load_settings
 
 MARTS_FOLDER = "marts"
 PARSE_STATE_FILE = "partial_parse.msgpack"
-# Run folders of dbt's artifacts and log kept in the home, the newest first (the rest are removed).
+# How many run folders of dbt's artifacts and log the home keeps: the newest ones; older ones are removed.
 DBT_RUNS_KEPT = 5
 
 
